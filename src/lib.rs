@@ -1,0 +1,11 @@
+//! ws-fix: finds Envoy Gateway configuration that breaks WebSocket apps in GitOps repos.
+//!
+//! The library holds all logic; `src/main.rs` is a thin command-line front end.
+//! See `ARCHITECTURE.md` for the layers and the invariants.
+
+pub mod catalogue;
+pub mod config;
+pub mod load;
+pub mod report;
+pub mod snapshot;
+pub mod yaml;

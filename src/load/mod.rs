@@ -1,0 +1,291 @@
+//! The loader: every file of a snapshot is either parsed into documents with byte spans, or
+//! skipped with a reason. Nothing is dropped silently.
+
+mod classify;
+mod skip;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use classify::{is_manifest_name, is_sops};
+pub use skip::SkipReason;
+
+use crate::snapshot::{EntryState, ReadError, Snapshot, SnapshotError};
+use crate::yaml::{Document, Limits, LineCol, LineIndex, YamlError, parse_stream};
+
+/// Default size limit for one file: 4 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    pub max_file_size: u64,
+    pub limits: Limits,
+    /// Gitignore-style patterns of paths to leave out (the repo config's `ignore-paths`).
+    pub ignore_paths: Vec<String>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            limits: Limits::default(),
+            ignore_paths: Vec::new(),
+        }
+    }
+}
+
+/// A parsed file: its text and its documents.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// Repository-relative, `/`-separated.
+    pub path: String,
+    pub text: String,
+    pub lines: LineIndex,
+    pub documents: Vec<Document>,
+}
+
+impl SourceFile {
+    /// Parse one text; `Err` is the reason it is skipped.
+    pub fn parse(path: &str, text: String, limits: &Limits) -> Result<SourceFile, SkipReason> {
+        let lines = LineIndex::new(&text);
+        match parse_stream(&text, limits) {
+            Ok(documents) => Ok(SourceFile {
+                path: path.to_owned(),
+                text,
+                lines,
+                documents,
+            }),
+            Err(e) => Err(yaml_skip(&e, &text, &lines)),
+        }
+    }
+
+    pub fn line_col(&self, offset: u32) -> LineCol {
+        self.lines.line_col(&self.text, offset)
+    }
+}
+
+fn yaml_skip(e: &YamlError, text: &str, lines: &LineIndex) -> SkipReason {
+    let LineCol { line, column } = lines.line_col(text, e.offset());
+    let message = e.to_string();
+    if e.is_limit() {
+        SkipReason::OverLimit {
+            line,
+            column,
+            message,
+        }
+    } else {
+        SkipReason::InvalidYaml {
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    pub path: String,
+    #[serde(flatten)]
+    pub reason: SkipReason,
+}
+
+/// Everything the loader found in a snapshot.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Parsed files, sorted by path.
+    pub files: Vec<SourceFile>,
+    /// Skipped files (and ignored folders), sorted by path.
+    pub skipped: Vec<Skipped>,
+}
+
+impl Loaded {
+    /// How many files were parsed (`parsed`) and skipped, by reason key.
+    pub fn counts(&self) -> BTreeMap<&'static str, usize> {
+        let mut counts = BTreeMap::new();
+        counts.insert("parsed", self.files.len());
+        for s in &self.skipped {
+            *counts.entry(s.reason.key()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// Every document of every parsed file, in path order.
+    pub fn documents(&self) -> impl Iterator<Item = (&SourceFile, &Document)> {
+        self.files
+            .iter()
+            .flat_map(|f| f.documents.iter().map(move |d| (f, d)))
+    }
+
+    pub fn file(&self, path: &str) -> Option<&SourceFile> {
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.files[i])
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error("invalid ignore-paths pattern `{pattern}`: {message}")]
+    IgnorePattern { pattern: String, message: String },
+}
+
+/// Load every file of a snapshot.
+pub fn load(snapshot: &dyn Snapshot, options: &LoadOptions) -> Result<Loaded, LoadError> {
+    let entries = snapshot.entries()?;
+    let config_ignore = config_matcher(&options.ignore_paths)?;
+    let chart_dirs = classify::chart_dirs(
+        entries
+            .iter()
+            .filter(|e| e.state == EntryState::File)
+            .map(|e| e.path.as_str()),
+    );
+
+    let mut loaded = Loaded::default();
+    let mut to_read = Vec::new();
+    for entry in &entries {
+        let reason = match &entry.state {
+            EntryState::Ignored { by, dir } => Some(SkipReason::Ignored {
+                by: by.clone(),
+                dir: *dir,
+            }),
+            EntryState::Symlink { target, outside } => Some(SkipReason::Symlink {
+                target: target.clone(),
+                outside: *outside,
+            }),
+            EntryState::NotRegular => Some(SkipReason::NotRegular),
+            EntryState::Unreadable { message } => Some(SkipReason::Unreadable {
+                message: message.clone(),
+            }),
+            EntryState::File
+                if config_ignore
+                    .as_ref()
+                    .is_some_and(|m| m.ignores(&entry.path)) =>
+            {
+                Some(SkipReason::ConfigIgnored)
+            }
+            EntryState::File => classify::classify_path(&entry.path, &chart_dirs).or_else(|| {
+                (entry.size > options.max_file_size).then_some(SkipReason::TooLarge {
+                    size: entry.size,
+                    limit: options.max_file_size,
+                })
+            }),
+        };
+        match reason {
+            Some(reason) => loaded.skipped.push(Skipped {
+                path: entry.path.clone(),
+                reason,
+            }),
+            None => to_read.push(entry.path.as_str()),
+        }
+    }
+
+    for result in read_and_parse_all(snapshot, &to_read, options) {
+        match result {
+            Ok(file) => loaded.files.push(file),
+            Err(skipped) => loaded.skipped.push(skipped),
+        }
+    }
+    loaded.files.sort_by(|a, b| a.path.cmp(&b.path));
+    loaded.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(loaded)
+}
+
+/// Reads and parses files on every core, keeping the input order.
+fn read_and_parse_all(
+    snapshot: &dyn Snapshot,
+    paths: &[&str],
+    options: &LoadOptions,
+) -> Vec<Result<SourceFile, Skipped>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len().max(1));
+    if workers <= 1 {
+        return paths
+            .iter()
+            .map(|p| read_and_parse(snapshot, p, options))
+            .collect();
+    }
+    let chunk = paths.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|p| read_and_parse(snapshot, p, options))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+fn read_and_parse(
+    snapshot: &dyn Snapshot,
+    path: &str,
+    options: &LoadOptions,
+) -> Result<SourceFile, Skipped> {
+    let skip = |reason| Skipped {
+        path: path.to_owned(),
+        reason,
+    };
+    let bytes = snapshot
+        .read(path, options.max_file_size)
+        .map_err(|e| match e {
+            ReadError::TooLarge { size, limit } => skip(SkipReason::TooLarge { size, limit }),
+            ReadError::Io(message) => skip(SkipReason::Unreadable { message }),
+        })?;
+    let text = decode(bytes).map_err(skip)?;
+    if is_sops(&text) {
+        return Err(skip(SkipReason::Sops));
+    }
+    SourceFile::parse(path, text, &options.limits).map_err(skip)
+}
+
+/// Text of a file: UTF-8 (with or without a BOM), else the reason it is not text.
+fn decode(bytes: Vec<u8>) -> Result<String, SkipReason> {
+    if bytes.contains(&0) {
+        return Err(SkipReason::Binary);
+    }
+    String::from_utf8(bytes).map_err(|e| SkipReason::NotUtf8 {
+        offset: e.utf8_error().valid_up_to() as u64,
+    })
+}
+
+struct ConfigMatcher(ignore::gitignore::Gitignore, PathBuf);
+
+impl ConfigMatcher {
+    fn ignores(&self, rel: &str) -> bool {
+        self.0
+            .matched_path_or_any_parents(self.1.join(rel), false)
+            .is_ignore()
+    }
+}
+
+fn config_matcher(patterns: &[String]) -> Result<Option<ConfigMatcher>, LoadError> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let root = Path::new("/repo").to_path_buf();
+    let mut builder = ignore::gitignore::GitignoreBuilder::new(&root);
+    for pattern in patterns {
+        builder
+            .add_line(None, pattern)
+            .map_err(|e| LoadError::IgnorePattern {
+                pattern: pattern.clone(),
+                message: e.to_string(),
+            })?;
+    }
+    let matcher = builder.build().map_err(|e| LoadError::IgnorePattern {
+        pattern: patterns.join(", "),
+        message: e.to_string(),
+    })?;
+    Ok(Some(ConfigMatcher(matcher, root)))
+}

@@ -1,0 +1,80 @@
+//! The `ws-fix` command line: parses arguments and calls the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ws_fix::load::{self, LoadOptions};
+use ws_fix::snapshot::LocalDir;
+
+#[derive(Parser)]
+#[command(
+    name = "ws-fix",
+    version,
+    about = "Finds and fixes Envoy Gateway settings that break WebSocket apps"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every file of a repository with what was parsed or why it was skipped.
+    Inventory {
+        /// The repository checkout (default: the current directory).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Also list parsed files and every skipped file, not only problems.
+        #[arg(long)]
+        all: bool,
+        /// Largest file to read, in bytes.
+        #[arg(long, default_value_t = load::DEFAULT_MAX_FILE_SIZE)]
+        max_file_size: u64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Inventory {
+            path,
+            format,
+            all,
+            max_file_size,
+        } => {
+            let snapshot = LocalDir::new(&path)?;
+            let options = LoadOptions {
+                max_file_size,
+                ..LoadOptions::default()
+            };
+            let loaded = load::load(&snapshot, &options)?;
+            match format {
+                Format::Human => print!("{}", ws_fix::report::inventory::human(&loaded, all)),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&ws_fix::report::inventory::json(&loaded))?
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
