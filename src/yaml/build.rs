@@ -214,17 +214,28 @@ impl Builder<'_, '_> {
                 self.count_nodes(1, bspan.start)?;
                 let style = ScalarStyle::from_parser(style);
                 let span = match style {
+                    // An empty value is reported at its key's `:`; place it just after, so
+                    // that the mapping's text ends with the colon.
+                    ScalarStyle::Plain
+                        if bspan.is_empty()
+                            && self.text.as_bytes().get(bspan.start as usize) == Some(&b':') =>
+                    {
+                        Span::new(bspan.start as usize + 1, bspan.start as usize + 1)
+                    }
                     ScalarStyle::Literal | ScalarStyle::Folded => {
                         block_scalar_span(self.text, bspan)
                     }
                     _ => bspan,
                 };
+                // An empty value (`key:`) is reported as `~`; its own text is empty.
+                let value: Box<str> = if style == ScalarStyle::Plain && span.is_empty() {
+                    "".into()
+                } else {
+                    value.as_ref().into()
+                };
                 let node = Node {
                     span,
-                    value: Value::Scalar(Scalar {
-                        value: value.as_ref().into(),
-                        style,
-                    }),
+                    value: Value::Scalar(Scalar { value, style }),
                     tag: tag_string(tag),
                     anchor: None,
                     alias: false,
@@ -235,7 +246,12 @@ impl Builder<'_, '_> {
                 self.insert(node)?;
             }
             Event::SequenceStart(style, anchor_id, tag) => {
-                self.open(bspan.start, style, anchor_id, tag, Body::Seq(Vec::new()))?
+                let start = if style == granit_parser::StructureStyle::Block {
+                    dash_before(self.text, bspan.start)
+                } else {
+                    bspan.start
+                };
+                self.open(start, style, anchor_id, tag, Body::Seq(Vec::new()))?
             }
             Event::MappingStart(style, anchor_id, tag) => self.open(
                 bspan.start,
@@ -427,6 +443,24 @@ impl Builder<'_, '_> {
                 },
             },
         }
+    }
+}
+
+/// A block sequence starts at its first `-`; the parser may report the first item instead
+/// (for sequences flush with their key).
+fn dash_before(text: &str, start: u32) -> u32 {
+    let bytes = text.as_bytes();
+    let mut i = start as usize;
+    if bytes.get(i) == Some(&b'-') {
+        return start;
+    }
+    while i > 0 && matches!(bytes[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    if i > 0 && bytes[i - 1] == b'-' {
+        (i - 1) as u32
+    } else {
+        start
     }
 }
 
