@@ -280,7 +280,7 @@ proptest! {
         let mut body = String::new();
         wrapped.block(0, &mut body, comment);
         let text = format!("---\n# header{body}");
-        let file = SourceFile::parse("gen.yaml", text.clone(), &Limits::default())
+        let file = SourceFile::parse(0, "gen.yaml", text.clone(), &Limits::default())
             .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         let root = file.documents[0].root.as_ref().unwrap();
         prop_assert_eq!(root.get("root").unwrap().to_json(), tree.json(), "{}", text);

@@ -11,7 +11,7 @@ pub use classify::{is_manifest_name, is_sops};
 pub use skip::SkipReason;
 
 use crate::snapshot::{EntryState, ReadError, Snapshot, SnapshotError};
-use crate::yaml::{Document, Limits, LineCol, LineIndex, YamlError, parse_stream};
+use crate::yaml::{Document, Limits, LineCol, LineIndex, Span, YamlError, parse_file};
 
 /// Default size limit for one file: 4 MiB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
@@ -37,6 +37,8 @@ impl Default for LoadOptions {
 /// A parsed file: its text and its documents.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
+    /// The id that spans of this file carry (increasing with the path).
+    pub id: u32,
     /// Repository-relative, `/`-separated.
     pub path: String,
     pub text: String,
@@ -45,11 +47,17 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    /// Parse one text; `Err` is the reason it is skipped.
-    pub fn parse(path: &str, text: String, limits: &Limits) -> Result<SourceFile, SkipReason> {
+    /// Parse one text as file `id`; `Err` is the reason it is skipped.
+    pub fn parse(
+        id: u32,
+        path: &str,
+        text: String,
+        limits: &Limits,
+    ) -> Result<SourceFile, SkipReason> {
         let lines = LineIndex::new(&text);
-        match parse_stream(&text, limits) {
+        match parse_file(&text, id, limits) {
             Ok(documents) => Ok(SourceFile {
+                id,
                 path: path.to_owned(),
                 text,
                 lines,
@@ -114,6 +122,20 @@ impl Loaded {
         self.files
             .iter()
             .flat_map(|f| f.documents.iter().map(move |d| (f, d)))
+    }
+
+    /// The parsed file with this id (the `file` of its spans).
+    pub fn by_id(&self, id: u32) -> Option<&SourceFile> {
+        self.files
+            .binary_search_by(|f| f.id.cmp(&id))
+            .ok()
+            .map(|i| &self.files[i])
+    }
+
+    /// The text and 1-based position of a span.
+    pub fn locate(&self, span: Span) -> Option<(&SourceFile, LineCol)> {
+        let file = self.by_id(span.file)?;
+        Some((file, file.line_col(span.start)))
     }
 
     pub fn file(&self, path: &str) -> Option<&SourceFile> {
@@ -199,13 +221,18 @@ fn read_and_parse_all(
     paths: &[&str],
     options: &LoadOptions,
 ) -> Vec<Result<SourceFile, Skipped>> {
+    let paths: Vec<(u32, &str)> = paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i as u32, *p))
+        .collect();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(paths.len().max(1));
     if workers <= 1 {
         return paths
             .iter()
-            .map(|p| read_and_parse(snapshot, p, options))
+            .map(|(id, p)| read_and_parse(snapshot, *id, p, options))
             .collect();
     }
     let chunk = paths.len().div_ceil(workers);
@@ -215,7 +242,7 @@ fn read_and_parse_all(
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|p| read_and_parse(snapshot, p, options))
+                        .map(|(id, p)| read_and_parse(snapshot, *id, p, options))
                         .collect::<Vec<_>>()
                 })
             })
@@ -229,6 +256,7 @@ fn read_and_parse_all(
 
 fn read_and_parse(
     snapshot: &dyn Snapshot,
+    id: u32,
     path: &str,
     options: &LoadOptions,
 ) -> Result<SourceFile, Skipped> {
@@ -246,7 +274,7 @@ fn read_and_parse(
     if is_sops(&text) {
         return Err(skip(SkipReason::Sops));
     }
-    SourceFile::parse(path, text, &options.limits).map_err(skip)
+    SourceFile::parse(id, path, text, &options.limits).map_err(skip)
 }
 
 /// Text of a file: UTF-8 (with or without a BOM), else the reason it is not text.

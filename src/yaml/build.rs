@@ -112,11 +112,17 @@ impl Document {
     }
 }
 
-/// Parse a whole YAML stream into documents.
+/// Parse a whole YAML stream into documents (spans in file 0).
 pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Document>, YamlError> {
+    parse_file(text, 0, limits)
+}
+
+/// Parse a whole YAML stream into documents whose spans name file `file`.
+pub fn parse_file(text: &str, file: u32, limits: &Limits) -> Result<Vec<Document>, YamlError> {
     let options = granit_parser::options! { emit_anchor_events: true };
     let mut builder = Builder {
         text,
+        file,
         limits,
         stack: Vec::new(),
         anchors: HashMap::new(),
@@ -142,10 +148,10 @@ fn scan_error(e: ScanError) -> YamlError {
     }
 }
 
-fn byte_span(span: &granit_parser::Span) -> Span {
+fn byte_span(file: u32, span: &granit_parser::Span) -> Span {
     let start = span.start.byte_offset().unwrap_or(0);
     let end = span.end.byte_offset().unwrap_or(start).max(start);
-    Span::new(start, end)
+    Span::new(file, start, end)
 }
 
 struct Frame {
@@ -167,6 +173,7 @@ enum Body {
 
 struct Builder<'t, 'l> {
     text: &'t str,
+    file: u32,
     limits: &'l Limits,
     stack: Vec<Frame>,
     /// Completed anchored nodes by the parser's anchor id (a repeated name gets a new id, so
@@ -187,7 +194,7 @@ fn tag_string(tag: Option<std::borrow::Cow<'_, granit_parser::Tag>>) -> Option<B
 
 impl Builder<'_, '_> {
     fn event(&mut self, event: Event<'_>, span: granit_parser::Span) -> Result<(), YamlError> {
-        let bspan = byte_span(&span);
+        let bspan = byte_span(self.file, &span);
         match event {
             Event::DocumentStart(explicit, _) => {
                 let marker = explicit.then_some(bspan);
@@ -220,7 +227,11 @@ impl Builder<'_, '_> {
                         if bspan.is_empty()
                             && self.text.as_bytes().get(bspan.start as usize) == Some(&b':') =>
                     {
-                        Span::new(bspan.start as usize + 1, bspan.start as usize + 1)
+                        Span::new(
+                            self.file,
+                            bspan.start as usize + 1,
+                            bspan.start as usize + 1,
+                        )
                     }
                     ScalarStyle::Literal | ScalarStyle::Folded => {
                         block_scalar_span(self.text, bspan)
@@ -287,6 +298,7 @@ impl Builder<'_, '_> {
             .map_or(marker.map_or(start, |m| m.end), |r| r.span.end);
         self.docs.push(Document {
             span: Span {
+                file: self.file,
                 start,
                 end: end.max(start),
             },
@@ -402,6 +414,7 @@ impl Builder<'_, '_> {
         };
         let node = Node {
             span: Span {
+                file: self.file,
                 start: frame.start,
                 end: end.max(frame.start),
             },
@@ -515,7 +528,7 @@ fn block_scalar_span(text: &str, content: Span) -> Span {
     let start = header
         .and_then(|(ls, le)| indicator_in(&text[ls..le]).map(|i| ls + i))
         .unwrap_or(content.start as usize);
-    Span::new(start, end.max(start))
+    Span::new(content.file, start, end.max(start))
 }
 
 /// The offset of a block scalar indicator in its header line: `|` or `>` after whitespace or

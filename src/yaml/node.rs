@@ -2,16 +2,19 @@
 
 use super::scalar::{Resolved, Scalar};
 
-/// A byte range `start..end` in a file's text.
+/// A byte range `start..end` in the text of file `file` (the loader's file id; 0 for a text
+/// parsed on its own).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Span {
+    pub file: u32,
     pub start: u32,
     pub end: u32,
 }
 
 impl Span {
-    pub fn new(start: usize, end: usize) -> Self {
+    pub fn new(file: u32, start: usize, end: usize) -> Self {
         Span {
+            file,
             start: start as u32,
             end: end as u32,
         }
