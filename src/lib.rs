@@ -6,6 +6,7 @@
 pub mod catalogue;
 pub mod config;
 pub mod load;
+pub mod model;
 pub mod report;
 pub mod snapshot;
 pub mod yaml;
