@@ -9,4 +9,5 @@ pub mod load;
 pub mod model;
 pub mod report;
 pub mod snapshot;
+pub mod workspace;
 pub mod yaml;

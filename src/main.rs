@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use ws_fix::load::{self, LoadOptions};
-use ws_fix::snapshot::LocalDir;
+use ws_fix::load;
+use ws_fix::workspace::Workspace;
 
 #[derive(Parser)]
 #[command(
@@ -14,6 +14,9 @@ use ws_fix::snapshot::LocalDir;
     about = "Finds and fixes Envoy Gateway settings that break WebSocket apps"
 )]
 struct Cli {
+    /// Use the rule and app catalogue in this folder instead of the built-in one.
+    #[arg(long, global = true, value_name = "DIR")]
+    rules: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -47,13 +50,14 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", describe(&e));
             ExitCode::from(2)
         }
     }
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let rules = cli.rules.as_deref();
     match cli.command {
         Command::Inventory {
             path,
@@ -61,12 +65,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             all,
             max_file_size,
         } => {
-            let snapshot = LocalDir::new(&path)?;
-            let options = LoadOptions {
-                max_file_size,
-                ..LoadOptions::default()
-            };
-            let loaded = load::load(&snapshot, &options)?;
+            let workspace = Workspace::open(&path, rules)?;
+            let loaded = workspace.load(max_file_size)?;
             match format {
                 Format::Human => print!("{}", ws_fix::report::inventory::human(&loaded, all)),
                 Format::Json => println!(
@@ -77,4 +77,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The error and its causes, each cause only once (many messages already include theirs).
+fn describe(e: &anyhow::Error) -> String {
+    let mut message = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message = format!("{message}: {text}");
+        }
+    }
+    message
 }

@@ -230,7 +230,12 @@ fn templates_sops_gitignore_and_config_ignores() {
     std::fs::write(p.join("Kustomization"), "resources: [apps/good.yaml]\n").unwrap();
 
     let options = LoadOptions {
-        ignore_paths: vec!["archive/".into()],
+        ignore_paths: ws_fix::config::RepoConfig::parse(
+            ".ws-fix.yml",
+            "ignore-paths: [archive/]\n",
+        )
+        .unwrap()
+        .ignore_paths,
         ..LoadOptions::default()
     };
     let loaded = load::load(&LocalDir::new(p).unwrap(), &options).unwrap();

@@ -5,11 +5,11 @@ mod classify;
 mod skip;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 pub use classify::{is_manifest_name, is_sops};
 pub use skip::SkipReason;
 
+use crate::config::IgnorePaths;
 use crate::snapshot::{EntryState, ReadError, Snapshot, SnapshotError};
 use crate::yaml::{Document, Limits, LineCol, LineIndex, Span, YamlError, parse_file};
 
@@ -20,8 +20,8 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
 pub struct LoadOptions {
     pub max_file_size: u64,
     pub limits: Limits,
-    /// Gitignore-style patterns of paths to leave out (the repo config's `ignore-paths`).
-    pub ignore_paths: Vec<String>,
+    /// Paths to leave out (the repo config's `ignore-paths`).
+    pub ignore_paths: IgnorePaths,
 }
 
 impl Default for LoadOptions {
@@ -29,7 +29,7 @@ impl Default for LoadOptions {
         LoadOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             limits: Limits::default(),
-            ignore_paths: Vec::new(),
+            ignore_paths: IgnorePaths::default(),
         }
     }
 }
@@ -150,14 +150,11 @@ impl Loaded {
 pub enum LoadError {
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
-    #[error("invalid ignore-paths pattern `{pattern}`: {message}")]
-    IgnorePattern { pattern: String, message: String },
 }
 
 /// Load every file of a snapshot.
 pub fn load(snapshot: &dyn Snapshot, options: &LoadOptions) -> Result<Loaded, LoadError> {
     let entries = snapshot.entries()?;
-    let config_ignore = config_matcher(&options.ignore_paths)?;
     let chart_dirs = classify::chart_dirs(
         entries
             .iter()
@@ -181,11 +178,7 @@ pub fn load(snapshot: &dyn Snapshot, options: &LoadOptions) -> Result<Loaded, Lo
             EntryState::Unreadable { message } => Some(SkipReason::Unreadable {
                 message: message.clone(),
             }),
-            EntryState::File
-                if config_ignore
-                    .as_ref()
-                    .is_some_and(|m| m.ignores(&entry.path)) =>
-            {
+            EntryState::File if options.ignore_paths.is_ignored(&entry.path, false) => {
                 Some(SkipReason::ConfigIgnored)
             }
             EntryState::File => classify::classify_path(&entry.path, &chart_dirs).or_else(|| {
@@ -285,35 +278,4 @@ fn decode(bytes: Vec<u8>) -> Result<String, SkipReason> {
     String::from_utf8(bytes).map_err(|e| SkipReason::NotUtf8 {
         offset: e.utf8_error().valid_up_to() as u64,
     })
-}
-
-struct ConfigMatcher(ignore::gitignore::Gitignore, PathBuf);
-
-impl ConfigMatcher {
-    fn ignores(&self, rel: &str) -> bool {
-        self.0
-            .matched_path_or_any_parents(self.1.join(rel), false)
-            .is_ignore()
-    }
-}
-
-fn config_matcher(patterns: &[String]) -> Result<Option<ConfigMatcher>, LoadError> {
-    if patterns.is_empty() {
-        return Ok(None);
-    }
-    let root = Path::new("/repo").to_path_buf();
-    let mut builder = ignore::gitignore::GitignoreBuilder::new(&root);
-    for pattern in patterns {
-        builder
-            .add_line(None, pattern)
-            .map_err(|e| LoadError::IgnorePattern {
-                pattern: pattern.clone(),
-                message: e.to_string(),
-            })?;
-    }
-    let matcher = builder.build().map_err(|e| LoadError::IgnorePattern {
-        pattern: patterns.join(", "),
-        message: e.to_string(),
-    })?;
-    Ok(Some(ConfigMatcher(matcher, root)))
 }
