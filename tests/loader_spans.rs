@@ -287,3 +287,42 @@ proptest! {
         check_file(&file).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
     }
 }
+
+#[test]
+fn crlf_bom_and_tabs_keep_exact_spans() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/homelab");
+    let loaded = load::load(&LocalDir::new(&dir).unwrap(), &LoadOptions::default()).unwrap();
+    assert!(!loaded.files.is_empty());
+    for (i, file) in loaded.files.iter().enumerate() {
+        let crlf = format!("\u{feff}{}", file.text.replace('\n', "\r\n"));
+        let parsed = SourceFile::parse(i as u32, &file.path, crlf, &Limits::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", file.path));
+        check_file(&parsed).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parsed.documents.len(), file.documents.len());
+        for (a, b) in parsed.documents.iter().zip(&file.documents) {
+            assert_eq!(
+                a.root.as_ref().map(Node::to_json),
+                b.root.as_ref().map(Node::to_json)
+            );
+        }
+    }
+    // A tab after a value is white space, not content.
+    let file = SourceFile::parse(
+        0,
+        "t.yaml",
+        "a:\tb\t# c\nc: [x,\td]\n".into(),
+        &Limits::default(),
+    )
+    .unwrap();
+    check_file(&file).unwrap();
+    assert_eq!(
+        file.documents[0]
+            .root
+            .as_ref()
+            .unwrap()
+            .get("a")
+            .unwrap()
+            .as_str(),
+        Some("b")
+    );
+}
