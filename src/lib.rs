@@ -5,6 +5,7 @@
 
 pub mod catalogue;
 pub mod config;
+pub mod findings;
 pub mod load;
 pub mod model;
 pub mod report;

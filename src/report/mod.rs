@@ -1,3 +1,6 @@
 //! Rendering results for people and machines.
 
 pub mod inventory;
+pub mod location;
+pub mod sarif;
+pub mod scan;
