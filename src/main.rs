@@ -37,6 +37,18 @@ enum Command {
         #[arg(long, default_value_t = load::DEFAULT_MAX_FILE_SIZE)]
         max_file_size: u64,
     },
+    /// Show what Envoy Gateway will do with a repository: Gateways, listeners, routes,
+    /// backends, with the effective values and the lines that decide them.
+    Explain {
+        /// The repository checkout (default: the current directory).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Largest file to read, in bytes.
+        #[arg(long, default_value_t = load::DEFAULT_MAX_FILE_SIZE)]
+        max_file_size: u64,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -72,6 +84,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Format::Json => println!(
                     "{}",
                     serde_json::to_string_pretty(&ws_fix::report::inventory::json(&loaded))?
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain {
+            path,
+            format,
+            max_file_size,
+        } => {
+            let workspace = Workspace::open(&path, rules)?;
+            let loaded = workspace.load(max_file_size)?;
+            let (applied, models) =
+                ws_fix::model::build(&loaded, &workspace.catalogue, &workspace.config);
+            match format {
+                Format::Human => print!(
+                    "{}",
+                    ws_fix::report::explain::human(&models, &applied, &loaded)
+                ),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&ws_fix::report::explain::json(
+                        &models, &applied
+                    ))?
                 ),
             }
             Ok(ExitCode::SUCCESS)

@@ -423,7 +423,7 @@ fn apps_by_image() {
         Some("zigbee2mqtt")
     );
     assert_eq!(id("docker.io/grafana/grafana:11.2.0"), Some("grafana"));
-    assert_eq!(id("ghcr.io/n8n-io/n8n"), None);
+    assert_eq!(id("ghcr.io/n8n-io/n8n"), Some("n8n"));
     assert_eq!(id("docker.n8n.io/n8nio/n8n:1.80.0"), Some("n8n"));
     assert_eq!(
         id("ghcr.io/immich-app/immich-server:v1.130.0"),

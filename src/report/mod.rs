@@ -1,5 +1,6 @@
 //! Rendering results for people and machines.
 
+pub mod explain;
 pub mod inventory;
 pub mod location;
 pub mod sarif;

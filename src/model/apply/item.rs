@@ -1,0 +1,113 @@
+//! One document being applied: a working copy of its node tree that patches, namespaces and
+//! substitution edit, until it becomes a [`Resource`].
+
+use crate::model::resource::{Origin, Resource, ResourceKey};
+use crate::yaml::{Document, Node, Span};
+
+use super::namespace::is_cluster_scoped;
+
+#[derive(Clone, Debug)]
+pub struct Item {
+    pub node: Node,
+    /// The whole document (or the values node a built resource came from).
+    pub span: Span,
+    pub origin: Origin,
+}
+
+pub const FLUX_KUSTOMIZE: &str = "kustomize.toolkit.fluxcd.io";
+pub const FLUX_HELM: &str = "helm.toolkit.fluxcd.io";
+pub const FLUX_SOURCE: &str = "source.toolkit.fluxcd.io";
+pub const ARGO: &str = "argoproj.io";
+
+impl Item {
+    /// A manifest document; None unless it has a top-level `apiVersion` and `kind`.
+    pub fn from_document(doc: &Document) -> Option<Item> {
+        doc.api_version()?;
+        doc.kind()?;
+        Some(Item {
+            node: doc.root.clone()?,
+            span: doc.span,
+            origin: Origin::Manifest,
+        })
+    }
+
+    pub fn api_version(&self) -> &str {
+        self.node
+            .get("apiVersion")
+            .and_then(Node::as_str)
+            .unwrap_or("")
+    }
+
+    pub fn kind(&self) -> &str {
+        self.node.get("kind").and_then(Node::as_str).unwrap_or("")
+    }
+
+    pub fn group(&self) -> &str {
+        group_of(self.api_version())
+    }
+
+    pub fn name(&self) -> &str {
+        self.node
+            .path(&["metadata", "name"])
+            .and_then(Node::as_text)
+            .unwrap_or("")
+    }
+
+    /// `metadata.namespace` as written or set so far (None for cluster-scoped kinds).
+    pub fn namespace(&self) -> Option<&str> {
+        if is_cluster_scoped(self.group(), self.kind()) {
+            return None;
+        }
+        self.node
+            .path(&["metadata", "namespace"])
+            .and_then(Node::as_text)
+            .filter(|n| !n.is_empty())
+    }
+
+    pub fn is(&self, group: &str, kind: &str) -> bool {
+        self.kind() == kind && self.group() == group
+    }
+
+    pub fn is_flux_kustomization(&self) -> bool {
+        self.is(FLUX_KUSTOMIZE, "Kustomization")
+    }
+
+    pub fn is_argo_application(&self) -> bool {
+        self.is(ARGO, "Application")
+    }
+
+    pub fn key(&self) -> ResourceKey {
+        ResourceKey {
+            kind: self.kind().to_owned(),
+            namespace: self.namespace().unwrap_or_default().to_owned(),
+            name: self.name().to_owned(),
+        }
+    }
+
+    /// Identity within one applied set: group, kind, namespace and name.
+    pub fn identity(&self) -> (String, String, String, String) {
+        (
+            self.group().to_owned(),
+            self.kind().to_owned(),
+            self.namespace().unwrap_or_default().to_owned(),
+            self.name().to_owned(),
+        )
+    }
+
+    pub fn into_resource(self) -> Resource {
+        Resource {
+            api_version: self.api_version().to_owned(),
+            kind: self.kind().to_owned(),
+            name: self.name().to_owned(),
+            namespace: self.namespace().map(str::to_owned),
+            span: self.span,
+            origin: self.origin,
+            node: self.node,
+        }
+    }
+}
+
+/// The API group of an `apiVersion` (empty for the core group).
+pub fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(g, _)| g)
+}

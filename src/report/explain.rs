@@ -1,0 +1,312 @@
+//! `ws-fix explain`: the model for people (Gateways → listeners → routes → backends, with the
+//! effective values and where they come from) and as JSON (`schema_version` 1).
+
+use std::fmt::Write;
+
+use super::location::locate;
+use crate::load::Loaded;
+use crate::model::eg::{Decided, Listener, Model, Route, Why};
+use crate::model::{Applied, ResourceKey};
+use crate::yaml::Span;
+
+/// `path:line:col` of a span, or empty.
+fn at(loaded: &Loaded, span: Option<Span>) -> String {
+    span.and_then(|s| locate(loaded, s))
+        .map(|l| format!("{}:{}:{}", l.path, l.line, l.column))
+        .unwrap_or_default()
+}
+
+fn key(k: &ResourceKey) -> String {
+    if k.namespace.is_empty() {
+        format!("{} {}", k.kind, k.name)
+    } else {
+        format!("{} {}/{}", k.kind, k.namespace, k.name)
+    }
+}
+
+fn why<T>(loaded: &Loaded, d: &Decided<T>) -> String {
+    let how = match d.why {
+        Why::Set => "set",
+        Why::Default => "default",
+        Why::Merged => "merged",
+        Why::OverlappingTls => "overlapping certificates",
+        Why::SdsCertificate => "SDS certificate",
+        Why::RequestBuffer => "requestBuffer",
+        Why::UseClientProtocol => "useClientProtocol",
+        Why::AppProtocol => "app protocol",
+        Why::IgnoredByVersion => "ignored by this version",
+        Why::RepoConfig => "repo config",
+        Why::Unknown => "unknown",
+    };
+    let mut s = how.to_owned();
+    if let Some(r) = &d.resource {
+        s.push_str(&format!(" by {}", key(r)));
+    }
+    let place = at(loaded, d.span);
+    if !place.is_empty() {
+        s.push_str(&format!(" at {place}"));
+    }
+    if d.ambiguous {
+        s.push_str(", AMBIGUOUS: policies conflict and no creation time orders them");
+    }
+    s
+}
+
+fn list(v: &[String]) -> String {
+    format!("[{}]", v.join(", "))
+}
+
+/// The human form of every model.
+pub fn human(models: &[Model], applied: &Applied, loaded: &Loaded) -> String {
+    let mut out = String::new();
+    for m in models {
+        write_model(&mut out, m, loaded);
+        if let Some(set) = applied.sets.iter().find(|s| s.entry_point == m.entry_point) {
+            let routes = set.not_analysed.iter().filter(|n| n.route).count();
+            if !set.not_analysed.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  not analysed: {} item(s), {} of which may hold routes",
+                    set.not_analysed.len(),
+                    routes
+                );
+                for n in &set.not_analysed {
+                    let _ = writeln!(out, "    {}: {}", n.what, n.reason);
+                }
+            }
+        }
+        out.push('\n');
+    }
+    if !applied.not_applied.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} parsed file(s) are applied by no entry point (not modelled)",
+            applied.not_applied.len()
+        );
+    }
+    out
+}
+
+fn write_model(out: &mut String, m: &Model, loaded: &Loaded) {
+    let _ = writeln!(out, "Entry point: {}", m.entry_point);
+    let v = &m.version;
+    let _ = writeln!(
+        out,
+        "  Envoy Gateway {}{} ({:?}{}{})",
+        v.version,
+        if v.assumed {
+            " (assumed: the newest known release)"
+        } else {
+            ""
+        },
+        v.source,
+        v.resource
+            .as_ref()
+            .map(|r| format!(", {}", key(r)))
+            .unwrap_or_default(),
+        {
+            let p = at(loaded, v.span);
+            if p.is_empty() { p } else { format!(" at {p}") }
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  Backend API: {} ({})",
+        if m.install.enable_backend.value {
+            "on"
+        } else {
+            "off"
+        },
+        why(loaded, &m.install.enable_backend)
+    );
+    for g in &m.gateways {
+        if !g.management.is_eg() {
+            let _ = writeln!(
+                out,
+                "  Gateway {} (class {}): not Envoy Gateway, not modelled",
+                key(&g.key),
+                g.class
+            );
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "  Gateway {}/{} (class {}) at {}",
+            g.key.namespace,
+            g.key.name,
+            g.class,
+            at(loaded, Some(g.span))
+        );
+        for lk in &g.listeners {
+            if let Some(l) = m.listeners.iter().find(|l| &l.key == lk) {
+                write_listener(out, m, l, loaded);
+            }
+        }
+    }
+    for c in &m.conflicts {
+        let _ = writeln!(
+            out,
+            "  conflict: {:?} on {}: {} wins over {} ({:?})",
+            c.kind,
+            c.target,
+            key(&c.winner),
+            c.losers.iter().map(key).collect::<Vec<_>>().join(", "),
+            c.order
+        );
+    }
+    for u in &m.unresolved {
+        let _ = writeln!(
+            out,
+            "  unresolved: {} → {}: {} at {}",
+            key(&u.from),
+            u.to,
+            u.reason,
+            at(loaded, Some(u.span))
+        );
+    }
+    for n in &m.notes {
+        let _ = writeln!(out, "  note: {n}");
+    }
+}
+
+fn write_listener(out: &mut String, m: &Model, l: &Listener, loaded: &Loaded) {
+    let _ = writeln!(
+        out,
+        "    listener {} {}{}{}",
+        l.name,
+        l.protocol,
+        l.port.map(|p| format!(" :{p}")).unwrap_or_default(),
+        l.hostname
+            .as_ref()
+            .map(|h| format!(" {h}"))
+            .unwrap_or_default()
+    );
+    if let Some(alpn) = &l.alpn {
+        let _ = writeln!(
+            out,
+            "      ALPN {} ({})",
+            list(&alpn.value),
+            why(loaded, alpn)
+        );
+    }
+    if let Some(s) = &l.strips_websocket {
+        if s.value {
+            let _ = writeln!(
+                out,
+                "      strips the WebSocket upgrade ({})",
+                why(loaded, s)
+            );
+        }
+    }
+    for r in m
+        .routes
+        .iter()
+        .filter(|r| r.listeners().any(|a| a.listener == l.key))
+    {
+        write_route(out, r, l, loaded);
+    }
+}
+
+fn write_route(out: &mut String, r: &Route, l: &Listener, loaded: &Loaded) {
+    let hosts: Vec<String> = r
+        .listeners()
+        .filter(|a| a.listener == l.key)
+        .flat_map(|a| a.hostnames.iter().cloned())
+        .collect();
+    let origin = match &r.origin {
+        crate::model::Origin::Manifest => String::new(),
+        crate::model::Origin::HelmValues { release, .. } => {
+            format!(" (from the values of {})", key(release))
+        }
+        crate::model::Origin::Operator { owner } => format!(" (from {})", key(owner)),
+    };
+    let _ = writeln!(
+        out,
+        "      {} {}/{}{origin} hosts {} at {}",
+        r.kind.as_str(),
+        r.key.namespace,
+        r.key.name,
+        list(&hosts),
+        at(loaded, Some(r.span))
+    );
+    if let Some(ws) = &r.websocket {
+        let _ = writeln!(
+            out,
+            "        WebSocket app: {}{} ({:?})",
+            ws.app.as_deref().unwrap_or("(declared)"),
+            ws.probe_path
+                .as_ref()
+                .map(|p| format!(", probe {p}"))
+                .unwrap_or_default(),
+            ws.reason
+        );
+    }
+    for rule in &r.rules {
+        let Some(on) = rule.on_listeners.iter().find(|o| o.listener == l.key) else {
+            continue;
+        };
+        let backends: Vec<String> = rule
+            .backends
+            .iter()
+            .map(|b| {
+                let mut s = format!("{:?} {}/{}", b.kind, b.namespace, b.name).to_lowercase();
+                if let Some(p) = b.port {
+                    s.push_str(&format!(":{p}"));
+                }
+                if let Some(ap) = &b.app_protocol {
+                    s.push_str(&format!(" appProtocol {}", ap.value));
+                }
+                s
+            })
+            .collect();
+        let backends = if backends.is_empty() {
+            "(no backends)".to_owned()
+        } else {
+            backends.join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "        rule {} → {}; upgrade {} ({}); HTTP/1.1 upstream forced: {} ({})",
+            rule.index,
+            backends,
+            list(&on.upgrade.value),
+            why(loaded, &on.upgrade),
+            on.force_http1_upstream.value,
+            why(loaded, &on.force_http1_upstream)
+        );
+        for h in &on.upstream_h2 {
+            let _ = writeln!(
+                out,
+                "          backend {} may be reached over HTTP/2 ({:?}) {}",
+                h.backend,
+                h.cause,
+                at(loaded, h.span)
+            );
+        }
+    }
+}
+
+/// The JSON form: per model the facts keyed as `../shared/egw-cases/*/expected.json`, plus the
+/// whole model.
+pub fn json(models: &[Model], applied: &Applied) -> serde_json::Value {
+    let items: Vec<_> = models
+        .iter()
+        .map(|m| {
+            let facts = m.facts();
+            let set = applied.sets.iter().find(|s| s.entry_point == m.entry_point);
+            serde_json::json!({
+                "entry_point": m.entry_point,
+                "listeners": facts["listeners"],
+                "routes": facts["routes"],
+                "version": m.version,
+                "not_analysed": set.map(|s| &s.not_analysed),
+                "model": m,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "schema_version": 1,
+        "models": items,
+        "not_applied": applied.not_applied,
+    })
+}
