@@ -105,7 +105,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Format::Json => println!(
                     "{}",
                     serde_json::to_string_pretty(&ws_fix::report::explain::json(
-                        &models, &applied
+                        &models, &applied, &loaded
                     ))?
                 ),
             }

@@ -288,7 +288,7 @@ fn write_route(out: &mut String, r: &Route, l: &Listener, loaded: &Loaded) {
 
 /// The JSON form: per model the facts keyed as `../shared/egw-cases/*/expected.json`, plus the
 /// whole model.
-pub fn json(models: &[Model], applied: &Applied) -> serde_json::Value {
+pub fn json(models: &[Model], applied: &Applied, loaded: &Loaded) -> serde_json::Value {
     let items: Vec<_> = models
         .iter()
         .map(|m| {
@@ -304,9 +304,39 @@ pub fn json(models: &[Model], applied: &Applied) -> serde_json::Value {
             })
         })
         .collect();
-    serde_json::json!({
+    let mut out = serde_json::json!({
         "schema_version": 1,
         "models": items,
         "not_applied": applied.not_applied,
-    })
+    });
+    resolve_spans(&mut out, loaded);
+    out
+}
+
+/// Replaces every serialised span (`{"file", "start", "end"}`) by its path, line, column and
+/// byte offsets, so that the JSON stands on its own.
+fn resolve_spans(v: &mut serde_json::Value, loaded: &Loaded) {
+    match v {
+        serde_json::Value::Object(map) => {
+            let is_span = map.len() == 3
+                && ["file", "start", "end"]
+                    .iter()
+                    .all(|k| map.get(*k).is_some_and(|x| x.is_u64()));
+            if is_span {
+                let n = |k: &str| map[k].as_u64().unwrap_or(0) as u32;
+                let span = Span {
+                    file: n("file"),
+                    start: n("start"),
+                    end: n("end"),
+                };
+                if let Some(at) = locate(loaded, span) {
+                    *v = serde_json::to_value(at).unwrap_or_default();
+                }
+                return;
+            }
+            map.values_mut().for_each(|x| resolve_spans(x, loaded));
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|x| resolve_spans(x, loaded)),
+        _ => {}
+    }
 }
