@@ -117,6 +117,14 @@ pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Document>, YamlEr
     parse_file(text, 0, limits)
 }
 
+/// The root node of the first document of a text (spans in file 0).
+pub fn parse_root(text: &str) -> Result<Option<Node>, YamlError> {
+    Ok(parse_stream(text, &Limits::default())?
+        .into_iter()
+        .next()
+        .and_then(|d| d.root))
+}
+
 /// Parse a whole YAML stream into documents whose spans name file `file`.
 pub fn parse_file(text: &str, file: u32, limits: &Limits) -> Result<Vec<Document>, YamlError> {
     let options = granit_parser::options! { emit_anchor_events: true };

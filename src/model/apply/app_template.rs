@@ -452,13 +452,9 @@ fn backend_ref(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::{Limits, parse_stream};
 
     fn parse(text: &str) -> Node {
-        parse_stream(text, &Limits::default()).unwrap()[0]
-            .root
-            .clone()
-            .unwrap()
+        crate::yaml::parse_root(text).unwrap().unwrap()
     }
 
     #[test]

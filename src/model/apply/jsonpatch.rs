@@ -137,13 +137,9 @@ fn take(dest: &mut Node, tokens: &[String]) -> Result<Node, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::{Limits, parse_stream};
 
     fn parse(text: &str) -> Node {
-        parse_stream(text, &Limits::default()).unwrap()[0]
-            .root
-            .clone()
-            .unwrap()
+        crate::yaml::parse_root(text).unwrap().unwrap()
     }
 
     #[test]

@@ -198,13 +198,9 @@ fn strip_in_place(node: &mut Node) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::{Limits, parse_stream};
 
     fn parse(text: &str) -> Node {
-        parse_stream(text, &Limits::default()).unwrap()[0]
-            .root
-            .clone()
-            .unwrap()
+        crate::yaml::parse_root(text).unwrap().unwrap()
     }
 
     fn merged(base: &str, patch: &str, kind: &str) -> serde_json::Value {

@@ -206,13 +206,9 @@ pub fn enabled(node: &Node, default: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::{Limits, parse_stream};
 
     fn parse(text: &str) -> Node {
-        parse_stream(text, &Limits::default()).unwrap()[0]
-            .root
-            .clone()
-            .unwrap()
+        crate::yaml::parse_root(text).unwrap().unwrap()
     }
 
     #[test]
