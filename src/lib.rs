@@ -10,6 +10,8 @@ pub mod fix;
 pub mod load;
 pub mod model;
 pub mod report;
+pub mod rules;
+pub mod scan;
 pub mod snapshot;
 pub mod workspace;
 pub mod yaml;

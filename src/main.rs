@@ -49,6 +49,32 @@ enum Command {
         #[arg(long, default_value_t = load::DEFAULT_MAX_FILE_SIZE)]
         max_file_size: u64,
     },
+    /// Find the Envoy Gateway settings that break WebSocket apps. Exits 1 when a finding
+    /// reaches `--fail-on`, 2 on an error.
+    Scan {
+        /// The repository checkout (default: the current directory).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = ScanFormat::Human)]
+        format: ScanFormat,
+        /// The lowest severity that fails the scan (default: the repo config's `fail-on`,
+        /// else warning).
+        #[arg(long, value_name = "SEVERITY")]
+        fail_on: Option<String>,
+        /// Run only this rule (repeatable).
+        #[arg(long, value_name = "ID")]
+        rule: Vec<String>,
+        /// Largest file to read, in bytes.
+        #[arg(long, default_value_t = load::DEFAULT_MAX_FILE_SIZE)]
+        max_file_size: u64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScanFormat {
+    Human,
+    Json,
+    Sarif,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -111,6 +137,87 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Scan {
+            path,
+            format,
+            fail_on,
+            rule: only,
+            max_file_size,
+        } => scan(
+            &path,
+            rules,
+            format,
+            fail_on.as_deref(),
+            &only,
+            max_file_size,
+        ),
+    }
+}
+
+fn scan(
+    path: &std::path::Path,
+    rules_dir: Option<&std::path::Path>,
+    format: ScanFormat,
+    fail_on: Option<&str>,
+    only: &[String],
+    max_file_size: u64,
+) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    use ws_fix::catalogue::{RuleId, Severity};
+
+    let only: Vec<RuleId> = only
+        .iter()
+        .map(|s| s.parse::<RuleId>())
+        .collect::<Result<_, _>>()?;
+    let fail_on: Option<Severity> = fail_on.map(str::parse).transpose()?;
+    let mut workspace = Workspace::open(path, rules_dir)?;
+    if !only.is_empty() {
+        for id in RuleId::ALL {
+            if !only.contains(id) {
+                workspace.config.rules.entry(*id).or_default().enabled = Some(false);
+            }
+        }
+    }
+    let threshold = fail_on.unwrap_or(workspace.config.fail_on);
+    let loaded = workspace.load(max_file_size)?;
+    let result = ws_fix::scan::scan(&loaded, &workspace.catalogue, &workspace.config);
+    let findings = &result.findings;
+    match format {
+        ScanFormat::Human => {
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            print!(
+                "{}",
+                ws_fix::report::scan::human(
+                    findings,
+                    &loaded,
+                    &workspace.catalogue,
+                    &result.coverage,
+                    colour
+                )
+            );
+        }
+        ScanFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&ws_fix::report::scan::json(
+                findings,
+                &loaded,
+                &workspace.catalogue,
+                &result.coverage
+            ))?
+        ),
+        ScanFormat::Sarif => println!(
+            "{}",
+            serde_json::to_string_pretty(&ws_fix::report::sarif::sarif(
+                findings,
+                &loaded,
+                &workspace.catalogue
+            ))?
+        ),
+    }
+    if findings.iter().any(|f| f.reaches(threshold)) {
+        Ok(ExitCode::from(1))
+    } else {
+        Ok(ExitCode::SUCCESS)
     }
 }
 

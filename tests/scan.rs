@@ -1,0 +1,137 @@
+//! `ws-fix scan` as a user runs it: exit codes, `--rule`, `--fail-on` and the output formats.
+
+use std::process::{Command, Output};
+
+fn ws_fix(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ws-fix"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs ws-fix")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const FIRES: &str = "tests/fixtures/rules/alpn-h2-first/fires";
+const QUIET: &str = "tests/fixtures/rules/alpn-h2-first/quiet";
+const IGNORED: &str = "tests/fixtures/rules/alpn-h2-first/ignored";
+const NOTICE: &str = "tests/fixtures/rules/wss-without-tls/fires";
+
+#[test]
+fn a_warning_fails_by_default() {
+    let out = ws_fix(&["scan", FIRES]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("ctp.yaml:13:7"), "{text}");
+    assert!(text.contains("alpn-h2-first"), "{text}");
+    assert!(
+        text.contains("affects: HTTPRoute apps/app: app.example.com"),
+        "{text}"
+    );
+    assert!(!text.contains('\x1b'), "no colour when not a terminal");
+    assert!(
+        text.lines().last().unwrap().contains("1 warning(s)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn clean_and_ignored_repos_pass() {
+    assert_eq!(code(&ws_fix(&["scan", QUIET])), 0);
+    let out = ws_fix(&["scan", IGNORED]);
+    assert_eq!(code(&out), 0);
+    assert!(stdout(&out).contains("ignored: gRPC clients need h2 first"));
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    assert_eq!(code(&ws_fix(&["scan", FIRES, "--fail-on", "error"])), 0);
+    assert_eq!(code(&ws_fix(&["scan", NOTICE])), 0);
+    assert_eq!(code(&ws_fix(&["scan", NOTICE, "--fail-on", "notice"])), 1);
+    assert_eq!(code(&ws_fix(&["scan", FIRES, "--fail-on", "loud"])), 2);
+}
+
+#[test]
+fn fail_on_defaults_to_the_repo_config() {
+    let repo = "tests/fixtures/rules/alpn-h2-first/fail-on-error";
+    assert_eq!(code(&ws_fix(&["scan", repo])), 0);
+    assert_eq!(code(&ws_fix(&["scan", repo, "--fail-on", "warning"])), 1);
+}
+
+#[test]
+fn rule_selects_rules_and_unknown_ids_exit_2() {
+    let out = ws_fix(&["scan", FIRES, "--rule", "upstream-h2"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let out = ws_fix(&[
+        "scan",
+        FIRES,
+        "--rule",
+        "alpn-h2-first",
+        "--rule",
+        "upstream-h2",
+    ]);
+    assert_eq!(code(&out), 1);
+    let out = ws_fix(&["scan", FIRES, "--rule", "alpn-h2-frist"]);
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("alpn-h2-frist"), "{err}");
+}
+
+#[test]
+fn a_missing_repo_exits_2() {
+    assert_eq!(
+        code(&ws_fix(&["scan", "tests/fixtures/rules/no-such-repo"])),
+        2
+    );
+}
+
+#[test]
+fn json_output() {
+    let out = ws_fix(&["scan", FIRES, "--format", "json"]);
+    assert_eq!(code(&out), 1);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let findings = v["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["rule"], "alpn-h2-first");
+    assert_eq!(findings[0]["location"]["path"], "ctp.yaml");
+}
+
+#[test]
+fn sarif_output() {
+    let out = ws_fix(&["scan", FIRES, "--format", "sarif"]);
+    assert_eq!(code(&out), 1);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    assert_eq!(v["version"], "2.1.0");
+    let results = v["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["ruleId"], "alpn-h2-first");
+    assert_eq!(results[0]["level"], "warning");
+    let region = &results[0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], 13);
+}
+
+#[test]
+fn corpus_repos_fail_on_alpn() {
+    for repo in [
+        "bjw-s-labs__home-ops",
+        "buroa__k8s-gitops",
+        "onedr0p__home-ops",
+    ] {
+        let path = format!("../shared/corpus/{repo}");
+        let out = ws_fix(&["scan", &path, "--format", "sarif"]);
+        assert_eq!(code(&out), 1, "{repo}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let results = v["runs"][0]["results"].as_array().unwrap();
+        assert!(
+            results.iter().any(|r| r["ruleId"] == "alpn-h2-first"),
+            "{repo}"
+        );
+    }
+}
