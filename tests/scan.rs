@@ -135,3 +135,49 @@ fn corpus_repos_fail_on_alpn() {
         );
     }
 }
+
+/// The SARIF read back with the SARIF 2.1.0 types of serde-sarif, and the fields GitHub code
+/// scanning requires: tool.driver.name and rules, results with ruleId, message.text, a
+/// physical location with a relative artifact URI and a region with startLine.
+#[test]
+fn sarif_reads_back_with_sarif_types() {
+    for repo in ["onedr0p__home-ops", "bjw-s-labs__home-ops"] {
+        let path = format!("../shared/corpus/{repo}");
+        let out = ws_fix(&["scan", &path, "--format", "sarif"]);
+        let sarif: serde_sarif::sarif::Sarif =
+            serde_json::from_slice(&out.stdout).expect("valid SARIF 2.1.0");
+        let run = &sarif.runs[0];
+        assert_eq!(run.tool.driver.name, "ws-fix");
+        let rules = run.tool.driver.rules.as_ref().expect("rules");
+        assert_eq!(rules.len(), 9);
+        for r in rules {
+            assert!(
+                r.help.is_some() && r.short_description.is_some(),
+                "{:?}",
+                r.id
+            );
+        }
+        let results = run.results.as_ref().expect("results");
+        assert!(!results.is_empty());
+        for res in results {
+            assert!(res.rule_id.is_some());
+            assert!(res.message.text.as_deref().is_some_and(|t| !t.is_empty()));
+            let loc = &res.locations.as_ref().expect("locations")[0];
+            let phys = loc.physical_location.as_ref().expect("physical location");
+            let uri = phys
+                .artifact_location
+                .as_ref()
+                .and_then(|a| a.uri.clone())
+                .unwrap();
+            assert!(!uri.starts_with('/'), "relative uri: {uri}");
+            let region = phys.region.as_ref().expect("region");
+            assert!(region.start_line.is_some_and(|l| l >= 1));
+        }
+        let alpn = results
+            .iter()
+            .find(|r| r.rule_id.as_deref() == Some("alpn-h2-first"))
+            .unwrap();
+        let related = alpn.related_locations.as_ref().expect("related locations");
+        assert!(!related.is_empty());
+    }
+}
