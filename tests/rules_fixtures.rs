@@ -143,6 +143,36 @@ fn wss_without_tls() {
 }
 
 #[test]
+fn stream_limits() {
+    let (s, f) = fires_once(RuleId::StreamLimits);
+    assert_eq!(f.severity, Severity::Notice);
+    assert_eq!(f.cause, None);
+    let (path, _, text) = s.at(f.location);
+    assert_eq!((path.as_str(), text), ("btp.yaml", "1h30m"));
+    assert!(f.message.contains("maxStreamDuration"), "{}", f.message);
+    assert_eq!(f.related.len(), 1);
+    assert_eq!(f.related[0].message, "HTTPRoute apps/app: app.example.com");
+}
+
+#[test]
+fn stream_limits_fires_for_a_short_stream_idle_timeout() {
+    let s = scan("stream-limits", "idle");
+    let found = s.of(RuleId::StreamLimits);
+    assert_eq!(found.len(), 1, "{:?}", s.findings);
+    let (path, _, text) = s.at(found[0].location);
+    assert_eq!((path.as_str(), text), ("ctp.yaml", "1m"));
+    assert!(found[0].message.contains("streamIdleTimeout"));
+}
+
+#[test]
+fn stream_limits_quiet_when_a_request_timeout_sets_the_route_idle_timeout() {
+    // Before 1.8 the route idle timeout derived from `timeouts.request` (max(1h, 30s))
+    // overrides the listener's 1m stream idle timeout.
+    let s = scan("stream-limits", "masked");
+    assert!(s.of(RuleId::StreamLimits).is_empty(), "{:?}", s.findings);
+}
+
+#[test]
 fn policy_conflict() {
     let (s, f) = fires_once(RuleId::PolicyConflict);
     assert_eq!(f.severity, Severity::Warning);

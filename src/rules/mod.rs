@@ -17,6 +17,7 @@ use crate::yaml::Span;
 mod alpn_h2_first;
 mod backend_api_disabled;
 mod policy_conflict;
+mod stream_limits;
 mod unresolved_ref;
 mod upgrade_disabled;
 mod upstream_h2;
@@ -37,14 +38,12 @@ pub(crate) struct Hit {
 /// What a rule sees besides the model.
 pub(crate) struct Cx<'a> {
     /// For rules that read version gates and thresholds.
-    #[allow(dead_code)]
     pub catalogue: &'a Catalogue,
 }
 
 type Check = fn(&Model, &Cx, &mut Vec<Hit>);
 
-/// The implemented rules, in catalogue order. `stream-limits` is not implemented: the model
-/// does not carry `maxStreamDuration` or stream idle timeouts yet.
+/// The implemented rules, in catalogue order.
 const CHECKS: &[(RuleId, Check)] = &[
     (RuleId::AlpnH2First, alpn_h2_first::check),
     (RuleId::UpgradeDisabled, upgrade_disabled::check),
@@ -52,6 +51,7 @@ const CHECKS: &[(RuleId, Check)] = &[
     (RuleId::BackendApiDisabled, backend_api_disabled::check),
     (RuleId::WsProtocolIgnored, ws_protocol_ignored::check),
     (RuleId::WssWithoutTls, wss_without_tls::check),
+    (RuleId::StreamLimits, stream_limits::check),
     (RuleId::PolicyConflict, policy_conflict::check),
     (RuleId::UnresolvedRef, unresolved_ref::check),
 ];

@@ -75,7 +75,7 @@ impl<'p, 'a> Governing<'p, 'a> {
     }
 
     /// A field: the route policy's, else (when merging or without a route policy) the parent's.
-    fn field(&self, path: &[&str]) -> Option<(&'a Node, &'p PolicyDoc<'a>)> {
+    pub(crate) fn field(&self, path: &[&str]) -> Option<(&'a Node, &'p PolicyDoc<'a>)> {
         let get = |p: &Pick<'p, 'a>| -> Option<(&'a Node, &'p PolicyDoc<'a>)> {
             let n = p.winner.res.spec()?.path(path)?;
             (!n.is_null()).then_some((n, p.winner))

@@ -22,6 +22,7 @@ mod listeners;
 mod policy;
 mod routes;
 mod selector;
+mod streams;
 mod strmatch;
 mod types;
 mod version;
@@ -139,10 +140,23 @@ pub fn build_with(
                 }
                 let g = btp::governing(route, rule, l, &btps, &mut conflicts, catalogue, &v);
                 let eff = btp::effect(route, rule, &g, catalogue, &v);
+                let ctp = l
+                    .client_policy
+                    .as_ref()
+                    .and_then(|k| ctps.iter().find(|d| d.key == *k));
+                let limits = streams::limits(
+                    streams::rule_node(res, rule.index),
+                    &route.key,
+                    &g,
+                    ctp,
+                    catalogue,
+                    &v,
+                );
                 on[i].push(rule_on_listener(
                     rule,
                     l,
                     eff,
+                    limits,
                     proxy_alpn.get(&l.gateway).copied().flatten(),
                     catalogue,
                     &v,
@@ -201,6 +215,7 @@ fn rule_on_listener(
     rule: &RouteRule,
     l: &Listener,
     eff: btp::Effect,
+    stream_limits: Vec<StreamLimit>,
     proxy_alpn_http1: Option<Span>,
     catalogue: &Catalogue,
     version: &semver::Version,
@@ -260,6 +275,7 @@ fn rule_on_listener(
         traffic_policy: eff.policy,
         use_client_protocol: ucp.is_some(),
         upstream_h2,
+        stream_limits,
     }
 }
 

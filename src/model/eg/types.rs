@@ -449,6 +449,38 @@ pub struct RuleOnListener {
     /// upstream on this listener, with the cause.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub upstream_h2: Vec<UpstreamH2>,
+    /// The written limits that bound a stream of the rule on this listener: the effective
+    /// max stream duration and the effective stream idle timeout (each only when a setting in
+    /// the repo decides it; Envoy's defaults are not listed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stream_limits: Vec<StreamLimit>,
+}
+
+/// Which stream limit a [`StreamLimit`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StreamLimitKind {
+    /// The stream is reset after this time, even while data flows (0: no limit).
+    MaxStreamDuration,
+    /// The stream is closed after this time without data (0: disabled).
+    StreamIdleTimeout,
+}
+
+/// An effective stream limit and the setting that decides it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StreamLimit {
+    pub kind: StreamLimitKind,
+    /// The effective limit in seconds (0: none).
+    pub seconds: f64,
+    /// The setting that decides it (`BackendTrafficPolicy timeout.http.maxStreamDuration`).
+    pub setting: String,
+    /// The duration as written (`30m`).
+    pub written: String,
+    /// The resource that holds the setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<ResourceKey>,
+    /// The setting's value.
+    pub span: Span,
 }
 
 /// A backend of a rule reached over HTTP/2.
