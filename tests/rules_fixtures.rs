@@ -225,3 +225,19 @@ fn rules_switched_off_in_the_config_do_not_run() {
             .is_empty()
     );
 }
+
+/// Every rule of the catalogue has a fixture that makes it fire and one that keeps it quiet.
+#[test]
+fn every_catalogued_rule_has_fires_and_quiet_fixtures() {
+    let catalogue = ws_fix::catalogue::Catalogue::embedded().unwrap();
+    for rule in catalogue.rules() {
+        let id = rule.id.as_str();
+        let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/rules")
+            .join(id);
+        assert!(base.join("fires").is_dir(), "{id} has no fires fixture");
+        assert!(base.join("quiet").is_dir(), "{id} has no quiet fixture");
+        let s = scan(id, "fires");
+        assert!(!s.of(rule.id).is_empty(), "{id}: the fires fixture does not fire");
+    }
+}
