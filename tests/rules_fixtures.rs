@@ -238,6 +238,9 @@ fn every_catalogued_rule_has_fires_and_quiet_fixtures() {
         assert!(base.join("fires").is_dir(), "{id} has no fires fixture");
         assert!(base.join("quiet").is_dir(), "{id} has no quiet fixture");
         let s = scan(id, "fires");
-        assert!(!s.of(rule.id).is_empty(), "{id}: the fires fixture does not fire");
+        assert!(
+            !s.of(rule.id).is_empty(),
+            "{id}: the fires fixture does not fire"
+        );
     }
 }
