@@ -38,7 +38,7 @@ mod merge;
 mod namespace;
 mod operators;
 mod patch;
-mod regex;
+pub(crate) mod regex;
 mod set;
 mod substitute;
 mod tree;
