@@ -15,7 +15,7 @@ fn shared(rel: &str) -> std::path::PathBuf {
 /// True when no alias or tag below `node` makes its text differ from its value.
 fn self_contained(node: &Node) -> bool {
     let mut ok = true;
-    node.walk(&mut |n| ok &= !n.alias && n.tag.is_none() && n.anchor.is_none());
+    node.walk(&mut |n| ok &= !n.alias && n.meta.is_none());
     ok
 }
 

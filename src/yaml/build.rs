@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use granit_parser::{Event, Parser, ScanError};
 
-use super::node::{Map, Node, Seq, Span, Value};
+use super::node::{Map, Node, Seq, Span, Value, meta};
 use super::scalar::{Scalar, ScalarStyle};
 
 /// Hard bounds on what one file may cost to parse.
@@ -214,9 +214,9 @@ impl Builder<'_, '_> {
                 // Arrives right after the anchored scalar, or after a collection's start.
                 let name: Box<str> = name.as_ref().into();
                 if let Some(node) = self.anchors.get_mut(&id) {
-                    node.anchor = Some(name.clone());
+                    node.set_anchor(Some(name.clone()));
                     if let Some(last) = self.last_inserted_mut() {
-                        last.anchor = Some(name);
+                        last.set_anchor(Some(name));
                     }
                 } else if let Some(frame) = self.stack.last_mut() {
                     if frame.anchor_id == id {
@@ -255,8 +255,7 @@ impl Builder<'_, '_> {
                 let node = Node {
                     span,
                     value: Value::Scalar(Scalar { value, style }),
-                    tag: tag_string(tag),
-                    anchor: None,
+                    meta: meta(tag_string(tag), None),
                     alias: false,
                 };
                 if anchor_id != 0 {
@@ -293,7 +292,7 @@ impl Builder<'_, '_> {
         // An empty document reads as an empty plain scalar: no root.
         let root = self.root.take().filter(|r| {
             !(r.span.is_empty()
-                && r.tag.is_none()
+                && r.tag().is_none()
                 && r.as_scalar()
                     .is_some_and(|s| s.value.is_empty() || &*s.value == "~"))
         });
@@ -348,7 +347,7 @@ impl Builder<'_, '_> {
         self.count_nodes(cost, at.start)?;
         node.span = at;
         node.alias = true;
-        node.anchor = None;
+        node.set_anchor(None);
         self.insert(node)
     }
 
@@ -427,8 +426,7 @@ impl Builder<'_, '_> {
                 end: end.max(frame.start),
             },
             value,
-            tag: frame.tag,
-            anchor: frame.anchor_name,
+            meta: meta(frame.tag, frame.anchor_name),
             alias: false,
         };
         if frame.anchor_id != 0 {
@@ -583,7 +581,7 @@ mod tests {
         assert_eq!(span("flow"), "[h2, http/1.1]");
         assert_eq!(span("m"), "{a: 1}");
         assert_eq!(r.span.slice(text), text.trim_end());
-        assert_eq!(r.get("a").unwrap().anchor.as_deref(), Some("app"));
+        assert_eq!(r.get("a").unwrap().anchor(), Some("app"));
     }
 
     #[test]
@@ -647,7 +645,7 @@ mod tests {
     fn unknown_tags_are_strings() {
         let r = root("t: !env_var FOO\nn: !!str 12\n");
         assert_eq!(r.get("t").unwrap().as_str(), Some("FOO"));
-        assert_eq!(r.get("t").unwrap().tag.as_deref(), Some("!env_var"));
+        assert_eq!(r.get("t").unwrap().tag(), Some("!env_var"));
         assert_eq!(r.get("n").unwrap().as_str(), Some("12"));
     }
 

@@ -12,5 +12,5 @@ mod scalar;
 
 pub use build::{Document, Limits, YamlError, parse_file, parse_root, parse_stream};
 pub use lines::{LineCol, LineIndex};
-pub use node::{Map, Node, Seq, Span, Value};
+pub use node::{Map, Meta, Node, Seq, Span, Value};
 pub use scalar::{Resolved, Scalar, ScalarStyle};

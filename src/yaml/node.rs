@@ -45,12 +45,20 @@ impl Span {
 pub struct Node {
     pub span: Span,
     pub value: Value,
+    /// The explicit tag and the anchor, boxed because few nodes have either (a node is kept
+    /// small: trees of every file of a repo are held at once).
+    pub meta: Option<Box<Meta>>,
+    /// True when this node is the expansion of an alias.
+    pub alias: bool,
+}
+
+/// What few nodes carry besides their value.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Meta {
     /// The explicit tag, resolved (`tag:yaml.org,2002:str`, `!env_var`).
     pub tag: Option<Box<str>>,
     /// The anchor defined on this node, if any (its name without `&`).
     pub anchor: Option<Box<str>>,
-    /// True when this node is the expansion of an alias.
-    pub alias: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -74,6 +82,31 @@ pub struct Map {
 }
 
 impl Node {
+    /// A node without tag or anchor.
+    pub fn new(span: Span, value: Value) -> Node {
+        Node {
+            span,
+            value,
+            meta: None,
+            alias: false,
+        }
+    }
+
+    /// The explicit tag, resolved.
+    pub fn tag(&self) -> Option<&str> {
+        self.meta.as_ref()?.tag.as_deref()
+    }
+
+    /// The anchor defined on this node (its name without `&`).
+    pub fn anchor(&self) -> Option<&str> {
+        self.meta.as_ref()?.anchor.as_deref()
+    }
+
+    pub(crate) fn set_anchor(&mut self, anchor: Option<Box<str>>) {
+        let tag = self.meta.take().and_then(|m| m.tag);
+        self.meta = meta(tag, anchor);
+    }
+
     pub fn as_map(&self) -> Option<&Map> {
         match &self.value {
             Value::Map(m) => Some(m),
@@ -97,7 +130,7 @@ impl Node {
 
     /// The typed value of a scalar node.
     pub fn resolved(&self) -> Option<Resolved<'_>> {
-        self.as_scalar().map(|s| s.resolve(self.tag.as_deref()))
+        self.as_scalar().map(|s| s.resolve(self.tag()))
     }
 
     /// The string value of a scalar that Flux reads as a string (not null, bool or number).
@@ -197,11 +230,12 @@ impl Node {
         n
     }
 
-    pub(crate) fn is_merge_key(&self) -> bool {
+    /// A `<<` key (plain, or tagged `!!merge`).
+    pub fn is_merge_key(&self) -> bool {
         match &self.value {
             Value::Scalar(s) => {
-                (s.style == super::ScalarStyle::Plain && &*s.value == "<<" && self.tag.is_none())
-                    || self.tag.as_deref() == Some("tag:yaml.org,2002:merge")
+                (s.style == super::ScalarStyle::Plain && &*s.value == "<<" && self.tag().is_none())
+                    || self.tag() == Some("tag:yaml.org,2002:merge")
             }
             _ => false,
         }
@@ -267,4 +301,9 @@ impl Map {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// `Some` only when there is a tag or an anchor.
+pub(crate) fn meta(tag: Option<Box<str>>, anchor: Option<Box<str>>) -> Option<Box<Meta>> {
+    (tag.is_some() || anchor.is_some()).then(|| Box::new(Meta { tag, anchor }))
 }

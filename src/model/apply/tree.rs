@@ -10,8 +10,7 @@ pub fn scalar(text: &str, span: Span) -> Node {
             value: text.into(),
             style: ScalarStyle::Plain,
         }),
-        tag: None,
-        anchor: None,
+        meta: None,
         alias: false,
     }
 }
@@ -24,8 +23,7 @@ pub fn string(text: &str, span: Span) -> Node {
             value: text.into(),
             style: ScalarStyle::DoubleQuoted,
         }),
-        tag: None,
-        anchor: None,
+        meta: None,
         alias: false,
     }
 }
@@ -41,8 +39,7 @@ pub fn map(span: Span, entries: Vec<(&str, Node)>) -> Node {
                 .collect(),
             flow: false,
         }),
-        tag: None,
-        anchor: None,
+        meta: None,
         alias: false,
     }
 }
@@ -51,8 +48,7 @@ pub fn seq(span: Span, items: Vec<Node>) -> Node {
     Node {
         span,
         value: Value::Seq(Seq { items, flow: false }),
-        tag: None,
-        anchor: None,
+        meta: None,
         alias: false,
     }
 }
@@ -60,21 +56,11 @@ pub fn seq(span: Span, items: Vec<Node>) -> Node {
 /// Replaces merge keys (`<<`) of this mapping by the entries they bring, so that entries can
 /// be edited in place; the brought nodes keep the spans of the anchored text.
 pub fn make_explicit(map: &mut Map) {
-    if !map.entries.iter().any(|(k, _)| is_merge_key(k)) {
+    if !map.entries.iter().any(|(k, _)| k.is_merge_key()) {
         return;
     }
     let entries: Vec<(Node, Node)> = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     map.entries = entries;
-}
-
-fn is_merge_key(node: &Node) -> bool {
-    match &node.value {
-        Value::Scalar(s) => {
-            (s.style == ScalarStyle::Plain && &*s.value == "<<" && node.tag.is_none())
-                || node.tag.as_deref() == Some("tag:yaml.org,2002:merge")
-        }
-        _ => false,
-    }
 }
 
 /// The mapping of a node, made explicit for editing; None when the node is not a mapping.
@@ -99,7 +85,7 @@ pub fn seq_mut(node: &mut Node) -> Option<&mut Seq> {
 pub fn position(map: &Map, key: &str) -> Option<usize> {
     map.entries
         .iter()
-        .position(|(k, _)| !is_merge_key(k) && k.as_scalar().is_some_and(|s| &*s.value == key))
+        .position(|(k, _)| !k.is_merge_key() && k.as_scalar().is_some_and(|s| &*s.value == key))
 }
 
 /// The value under `key`, for editing.
@@ -223,7 +209,7 @@ mod tests {
                 .unwrap()
                 .entries
                 .iter()
-                .any(|(k, _)| is_merge_key(k))
+                .any(|(k, _)| k.is_merge_key())
         );
     }
 
