@@ -179,8 +179,16 @@ fn scan(
         }
     }
     let threshold = fail_on.unwrap_or(workspace.config.fail_on);
+    let progress = Progress::new();
+    progress.say(&format!("reading {}", path.display()));
     let loaded = workspace.load(max_file_size)?;
+    progress.say(&format!(
+        "modelling {} files ({} skipped)",
+        loaded.files.len(),
+        loaded.skipped.len()
+    ));
     let result = ws_fix::scan::scan(&loaded, &workspace.catalogue, &workspace.config);
+    progress.done();
     let findings = &result.findings;
     match format {
         ScanFormat::Human => {
@@ -231,4 +239,26 @@ fn describe(e: &anyhow::Error) -> String {
         }
     }
     message
+}
+
+/// A one-line stage indicator on stderr, only when stderr is a terminal.
+struct Progress(bool);
+
+impl Progress {
+    fn new() -> Progress {
+        use std::io::IsTerminal;
+        Progress(std::io::stderr().is_terminal())
+    }
+
+    fn say(&self, what: &str) {
+        if self.0 {
+            eprint!("\r\x1b[Kws-fix: {what}…");
+        }
+    }
+
+    fn done(&self) {
+        if self.0 {
+            eprint!("\r\x1b[K");
+        }
+    }
 }
