@@ -247,11 +247,12 @@ impl Builder<'_, '_> {
                     _ => bspan,
                 };
                 // An empty value (`key:`) is reported as `~`; its own text is empty.
-                let value: Box<str> = if style == ScalarStyle::Plain && span.is_empty() {
-                    "".into()
-                } else {
-                    value.as_ref().into()
-                };
+                let value: compact_str::CompactString =
+                    if style == ScalarStyle::Plain && span.is_empty() {
+                        "".into()
+                    } else {
+                        value.as_ref().into()
+                    };
                 let node = Node {
                     span,
                     value: Value::Scalar(Scalar { value, style }),

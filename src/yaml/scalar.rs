@@ -36,7 +36,8 @@ impl ScalarStyle {
 /// A scalar's value after escapes, with its style and explicit tag.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scalar {
-    pub value: Box<str>,
+    /// Inline up to 24 bytes (most keys and values): no allocation of its own.
+    pub value: compact_str::CompactString,
     pub style: ScalarStyle,
 }
 

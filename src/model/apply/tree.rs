@@ -153,7 +153,7 @@ pub fn for_each_scalar_mut(node: &mut Node, f: &mut dyn FnMut(&mut Node)) {
 /// Replace a scalar's value, keeping its span and style.
 pub fn set_scalar_value(node: &mut Node, value: String) {
     if let Value::Scalar(s) = &mut node.value {
-        s.value = value.into_boxed_str();
+        s.value = value.into();
     }
 }
 
