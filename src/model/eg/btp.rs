@@ -8,7 +8,7 @@ use crate::yaml::{Node, Span};
 
 use super::ctp::governs_span;
 use super::index::{items, key_span, text};
-use super::policy::{Conflicts, Pick, PolicyDoc, target_label};
+use super::policy::{Conflicts, Pick, PolicyDoc, listener_levels, target_label};
 use super::types::{Decided, Listener, Route, RouteKind, RouteRule, Why};
 
 /// Marks policies the deployed version's API server or Envoy Gateway would refuse.
@@ -136,17 +136,7 @@ pub(crate) fn governing<'p, 'a>(
         .as_deref()
         .and_then(|s| claim(rk, rns, rname, Some(s)))
         .or_else(|| claim(rk, rns, rname, None));
-    let gw = &l.gateway;
-    let mut parent_levels: Vec<(&str, &str, &str, Option<&str>)> = Vec::new();
-    match &l.listener_set {
-        Some(s) => {
-            parent_levels.push(("ListenerSet", &s.namespace, &s.name, Some(&l.name)));
-            parent_levels.push(("ListenerSet", &s.namespace, &s.name, None));
-        }
-        None => parent_levels.push(("Gateway", &gw.namespace, &gw.name, Some(&l.name))),
-    }
-    parent_levels.push(("Gateway", &gw.namespace, &gw.name, None));
-    let parent = parent_levels
+    let parent = listener_levels(l)
         .into_iter()
         .find_map(|(k, ns, name, section)| claim(k, ns, name, section));
     let merge = route_pick

@@ -6,7 +6,7 @@ use crate::catalogue::{Catalogue, Gate};
 use crate::yaml::{Node, Span};
 
 use super::index::{items, key_span, text};
-use super::policy::{Conflicts, Pick, PolicyDoc, target_label};
+use super::policy::{Conflicts, Pick, PolicyDoc, listener_levels, target_label};
 use super::strmatch;
 use super::types::{Decided, Listener, TlsOverlap, Why};
 
@@ -60,17 +60,7 @@ fn governing<'p, 'a>(
     ctps: &'p [PolicyDoc<'a>],
     conflicts: &mut Conflicts,
 ) -> Option<Pick<'p, 'a>> {
-    let gw = &l.gateway;
-    let mut levels: Vec<(&str, &str, &str, Option<&str>)> = Vec::new();
-    match &l.listener_set {
-        Some(s) => {
-            levels.push(("ListenerSet", &s.namespace, &s.name, Some(&l.name)));
-            levels.push(("ListenerSet", &s.namespace, &s.name, None));
-        }
-        None => levels.push(("Gateway", &gw.namespace, &gw.name, Some(&l.name))),
-    }
-    levels.push(("Gateway", &gw.namespace, &gw.name, None));
-    for (kind, ns, name, section) in levels {
+    for (kind, ns, name, section) in listener_levels(l) {
         let claims: Vec<(&PolicyDoc<'a>, Span)> = ctps
             .iter()
             .filter(|p| p.rejected.is_none())

@@ -324,6 +324,35 @@ pub(crate) fn describe(doc: &PolicyDoc<'_>, exists: impl Fn(&Target) -> bool) ->
 }
 
 /// `Gateway ns/name` or `Gateway ns/name section x`, for conflict records.
+/// The targets that can claim a listener, most specific first: its section of a ListenerSet
+/// (or Gateway), the whole ListenerSet, then the whole Gateway. A policy at an earlier level
+/// replaces those below it (no field merge).
+pub(crate) fn listener_levels(
+    l: &super::types::Listener,
+) -> Vec<(&'static str, &str, &str, Option<&str>)> {
+    let gw = &l.gateway;
+    let mut levels = Vec::with_capacity(3);
+    match &l.listener_set {
+        Some(s) => {
+            levels.push((
+                "ListenerSet",
+                s.namespace.as_str(),
+                s.name.as_str(),
+                Some(l.name.as_str()),
+            ));
+            levels.push(("ListenerSet", s.namespace.as_str(), s.name.as_str(), None));
+        }
+        None => levels.push((
+            "Gateway",
+            gw.namespace.as_str(),
+            gw.name.as_str(),
+            Some(l.name.as_str()),
+        )),
+    }
+    levels.push(("Gateway", gw.namespace.as_str(), gw.name.as_str(), None));
+    levels
+}
+
 pub(crate) fn target_label(
     kind: &str,
     namespace: &str,
