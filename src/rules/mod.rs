@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use crate::catalogue::{Catalogue, Cause, RuleId};
 use crate::config::RepoConfig;
 use crate::findings::{AssumedVersion, Finding, Related};
-use crate::model::eg::{Model, Route, VersionSource};
+use crate::model::eg::{BackendRef, Model, Route, RouteRule, RuleOnListener, VersionSource};
 use crate::model::{AppliedSet, Origin, ResourceKey};
 use crate::yaml::Span;
 
@@ -232,6 +232,32 @@ pub(crate) fn describe_route(route: &Route, listener: Option<&str>) -> String {
 }
 
 /// A related place for an affected route.
+/// Every backend of every route rule of a model.
+pub(crate) fn backends(model: &Model) -> impl Iterator<Item = (&Route, &RouteRule, &BackendRef)> {
+    model.routes.iter().flat_map(|route| {
+        route
+            .rules
+            .iter()
+            .flat_map(move |rule| rule.backends.iter().map(move |b| (route, rule, b)))
+    })
+}
+
+/// Every rule of a WebSocket route on every listener it attaches to.
+pub(crate) fn websocket_rules(
+    model: &Model,
+) -> impl Iterator<Item = (&Route, &RouteRule, &RuleOnListener)> {
+    model
+        .routes
+        .iter()
+        .filter(|route| route.websocket.is_some())
+        .flat_map(|route| {
+            route
+                .rules
+                .iter()
+                .flat_map(move |rule| rule.on_listeners.iter().map(move |on| (route, rule, on)))
+        })
+}
+
 pub(crate) fn route_related(route: &Route, listener: Option<&str>) -> Related {
     Related {
         span: Some(route.span),

@@ -1,22 +1,18 @@
 //! `wss-without-tls`: `wss` declared where nothing configures TLS to the backend.
 
-use super::{Cx, Hit, is_wss_protocol, route_related};
+use super::{Cx, Hit, backends, is_wss_protocol, route_related};
 use crate::catalogue::RuleId;
 use crate::model::eg::Model;
 
 pub(crate) fn check(model: &Model, _cx: &Cx, out: &mut Vec<Hit>) {
-    for route in &model.routes {
-        for rule in &route.rules {
-            for backend in &rule.backends {
-                let Some(protocol) = &backend.app_protocol else {
-                    continue;
-                };
-                if !is_wss_protocol(&protocol.value)
-                    || backend.tls.as_ref().is_some_and(|t| t.value)
-                {
-                    continue;
-                }
-                out.push(Hit {
+    for (route, _, backend) in backends(model) {
+        let Some(protocol) = &backend.app_protocol else {
+            continue;
+        };
+        if !is_wss_protocol(&protocol.value) || backend.tls.as_ref().is_some_and(|t| t.value) {
+            continue;
+        }
+        out.push(Hit {
                     rule: RuleId::WssWithoutTls,
                     cause: None,
                     location: protocol.span.unwrap_or(backend.span),
@@ -27,7 +23,5 @@ pub(crate) fn check(model: &Model, _cx: &Cx, out: &mut Vec<Hit>) {
                     related: vec![route_related(route, None)],
                     resource: protocol.resource.clone().or_else(|| backend.resource.clone()),
                 });
-            }
-        }
     }
 }

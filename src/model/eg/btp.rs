@@ -8,7 +8,7 @@ use crate::yaml::{Node, Span};
 
 use super::ctp::governs_span;
 use super::index::{items, key_span, text};
-use super::policy::{Conflicts, Pick, PolicyDoc, listener_levels, target_label};
+use super::policy::{Conflicts, Pick, PolicyDoc, listener_levels};
 use super::types::{Decided, Listener, Route, RouteKind, RouteRule, Why};
 
 /// Marks policies the deployed version's API server or Envoy Gateway would refuse.
@@ -118,16 +118,7 @@ pub(crate) fn governing<'p, 'a>(
     version: &semver::Version,
 ) -> Governing<'p, 'a> {
     let mut claim = |kind: &str, ns: &str, name: &str, section: Option<&str>| {
-        let claims: Vec<(&'p PolicyDoc<'a>, Span)> = btps
-            .iter()
-            .filter(|p| p.rejected.is_none())
-            .filter_map(|p| {
-                p.targets_of(kind, ns, name, section)
-                    .next()
-                    .map(|t| (p, t.span))
-            })
-            .collect();
-        conflicts.pick(target_label(kind, ns, name, section), &claims)
+        conflicts.claim(btps, kind, ns, name, section)
     };
     let rk = route.kind.as_str();
     let (rns, rname) = (&route.key.namespace, &route.key.name);

@@ -6,7 +6,7 @@ use crate::catalogue::{Catalogue, Gate};
 use crate::yaml::{Node, Span};
 
 use super::index::{items, key_span, text};
-use super::policy::{Conflicts, Pick, PolicyDoc, listener_levels, target_label};
+use super::policy::{Conflicts, Pick, PolicyDoc, listener_levels};
 use super::strmatch;
 use super::types::{Decided, Listener, TlsOverlap, Why};
 
@@ -61,16 +61,7 @@ fn governing<'p, 'a>(
     conflicts: &mut Conflicts,
 ) -> Option<Pick<'p, 'a>> {
     for (kind, ns, name, section) in listener_levels(l) {
-        let claims: Vec<(&PolicyDoc<'a>, Span)> = ctps
-            .iter()
-            .filter(|p| p.rejected.is_none())
-            .filter_map(|p| {
-                p.targets_of(kind, ns, name, section)
-                    .next()
-                    .map(|t| (p, t.span))
-            })
-            .collect();
-        if let Some(pick) = conflicts.pick(target_label(kind, ns, name, section), &claims) {
+        if let Some(pick) = conflicts.claim(ctps, kind, ns, name, section) {
             return Some(pick);
         }
     }

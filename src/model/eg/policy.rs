@@ -295,6 +295,28 @@ impl Conflicts {
         })
     }
 
+    /// The policy of `policies` (not rejected) that Envoy Gateway applies to one target
+    /// (`kind` `ns/name`, optionally one section), recording a conflict when several claim it.
+    pub fn claim<'p, 'a>(
+        &mut self,
+        policies: &'p [PolicyDoc<'a>],
+        kind: &str,
+        ns: &str,
+        name: &str,
+        section: Option<&str>,
+    ) -> Option<Pick<'p, 'a>> {
+        let claims: Vec<(&'p PolicyDoc<'a>, Span)> = policies
+            .iter()
+            .filter(|p| p.rejected.is_none())
+            .filter_map(|p| {
+                p.targets_of(kind, ns, name, section)
+                    .next()
+                    .map(|t| (p, t.span))
+            })
+            .collect();
+        self.pick(target_label(kind, ns, name, section), &claims)
+    }
+
     pub fn into_vec(self) -> Vec<PolicyConflict> {
         self.seen.into_values().collect()
     }
