@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod config;
 pub mod findings;
 pub mod fix;
+pub mod git;
 pub mod load;
 pub mod model;
 pub mod report;

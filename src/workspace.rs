@@ -50,11 +50,15 @@ impl Workspace {
 
     /// Load every file, honouring the config's `ignore-paths`.
     pub fn load(&self, max_file_size: u64) -> Result<Loaded, WorkspaceError> {
-        let options = LoadOptions {
+        Ok(load::load(&self.snapshot, &self.load_options(max_file_size))?)
+    }
+
+    /// The options [`Workspace::load`] uses.
+    pub fn load_options(&self, max_file_size: u64) -> LoadOptions {
+        LoadOptions {
             max_file_size,
             ignore_paths: self.config.ignore_paths.clone(),
             ..LoadOptions::default()
-        };
-        Ok(load::load(&self.snapshot, &options)?)
+        }
     }
 }

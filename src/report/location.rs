@@ -29,3 +29,11 @@ pub fn locate(loaded: &Loaded, span: Span) -> Option<Located> {
         end_byte: span.end,
     })
 }
+
+/// `path:line:col` of a span (`?` when it is in no loaded file).
+pub fn describe(loaded: &Loaded, span: Span) -> String {
+    locate(loaded, span).map_or_else(
+        || "?".to_owned(),
+        |l| format!("{}:{}:{}", l.path, l.line, l.column),
+    )
+}

@@ -3,5 +3,7 @@
 pub mod explain;
 pub mod inventory;
 pub mod location;
+pub mod fix;
+pub mod pr;
 pub mod sarif;
 pub mod scan;

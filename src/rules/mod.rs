@@ -24,6 +24,8 @@ mod upstream_h2;
 mod ws_protocol_ignored;
 mod wss_without_tls;
 
+pub(crate) use alpn_h2_first::h2_first;
+
 /// What one rule reports in one model, before merging.
 pub(crate) struct Hit {
     pub rule: RuleId,

@@ -3,9 +3,11 @@
 
 mod local;
 mod memory;
+mod overlay;
 
 pub use local::LocalDir;
 pub use memory::MemorySnapshot;
+pub use overlay::Overlay;
 
 /// One path of a snapshot, with what the walk already knows about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
