@@ -45,6 +45,9 @@ enum Command {
         path: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Show only what this rule reads, and its findings (repeatable).
+        #[arg(long, value_name = "ID")]
+        rule: Vec<String>,
         /// Largest file to read, in bytes.
         #[arg(long, default_value_t = load::DEFAULT_MAX_FILE_SIZE)]
         max_file_size: u64,
@@ -64,6 +67,27 @@ enum Command {
         /// Run only this rule (repeatable).
         #[arg(long, value_name = "ID")]
         rule: Vec<String>,
+        /// Largest file to read, in bytes.
+        #[arg(long, default_value_t = load::DEFAULT_MAX_FILE_SIZE)]
+        max_file_size: u64,
+    },
+    /// Propose the fixes, one pull request per fix kind: prints each title, diff and body
+    /// (nothing on disk changes); `--write` applies them to the working tree, `--branch`
+    /// commits each on its own local branch `ws-fix/<kind>` with the pull request text.
+    Fix {
+        /// The repository checkout (default: the current directory).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Only this fix kind (repeatable).
+        #[arg(long, value_name = "KIND")]
+        only: Vec<String>,
+        /// Apply the changes to the working tree.
+        #[arg(long, conflicts_with = "branch")]
+        write: bool,
+        /// Commit each fix kind on a local branch (HEAD, the working tree and the index stay
+        /// as they are).
+        #[arg(long)]
+        branch: bool,
         /// Largest file to read, in bytes.
         #[arg(long, default_value_t = load::DEFAULT_MAX_FILE_SIZE)]
         max_file_size: u64,
@@ -117,21 +141,42 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Explain {
             path,
             format,
+            rule: only,
             max_file_size,
         } => {
-            let workspace = Workspace::open(&path, rules)?;
+            let mut workspace = Workspace::open(&path, rules)?;
+            let only = select_rules(&mut workspace, &only)?;
             let loaded = workspace.load(max_file_size)?;
             let (applied, models) =
                 ws_fix::model::build(&loaded, &workspace.catalogue, &workspace.config);
+            // With --rule: the findings of those rules over the same models.
+            let findings = if only.is_empty() {
+                Vec::new()
+            } else {
+                ws_fix::rules::run_with_ignores(
+                    &models,
+                    &applied.sets,
+                    &workspace.catalogue,
+                    &workspace.config,
+                )
+            };
+            let focus = (!only.is_empty()).then(|| ws_fix::report::explain::Focus {
+                rules: &only,
+                findings: &findings,
+                catalogue: &workspace.catalogue,
+            });
             match format {
                 Format::Human => print!(
                     "{}",
-                    ws_fix::report::explain::human(&models, &applied, &loaded)
+                    ws_fix::report::explain::human(&models, &applied, &loaded, focus.as_ref())
                 ),
                 Format::Json => println!(
                     "{}",
                     serde_json::to_string_pretty(&ws_fix::report::explain::json(
-                        &models, &applied, &loaded
+                        &models,
+                        &applied,
+                        &loaded,
+                        focus.as_ref()
                     ))?
                 ),
             }
@@ -151,7 +196,79 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &only,
             max_file_size,
         ),
+        Command::Fix {
+            path,
+            only,
+            write,
+            branch,
+            max_file_size,
+        } => fix(&path, rules, &only, write, branch, max_file_size),
     }
+}
+
+fn fix(
+    path: &std::path::Path,
+    rules_dir: Option<&std::path::Path>,
+    only: &[String],
+    write: bool,
+    branch: bool,
+    max_file_size: u64,
+) -> anyhow::Result<ExitCode> {
+    use ws_fix::catalogue::FixKind;
+    let kinds: Vec<FixKind> = only
+        .iter()
+        .map(|s| s.parse::<FixKind>())
+        .collect::<Result<_, _>>()?;
+    let workspace = Workspace::open(path, rules_dir)?;
+    let repo = ws_fix::git::LocalRepo::discover(path);
+    let subjects = repo.as_ref().map(|r| r.subjects(30)).unwrap_or_default();
+    let loaded = workspace.load(max_file_size)?;
+    let fixes = ws_fix::fix::plan(
+        &workspace.snapshot,
+        &loaded,
+        &workspace.load_options(max_file_size),
+        &workspace.catalogue,
+        &workspace.config,
+        &kinds,
+    );
+    let prs =
+        ws_fix::report::pr::pull_requests(&fixes.plans, &loaded, &workspace.catalogue, &subjects);
+    if !write && !branch {
+        print!(
+            "{}",
+            ws_fix::report::fix::human(&fixes, &prs, &loaded, &workspace.catalogue)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (plan, pr) in fixes.plans.iter().zip(&prs) {
+        if write {
+            for f in &plan.files {
+                let target = path.join(&f.path);
+                if let Some(dir) = target.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::write(&target, &f.after)?;
+            }
+            println!("{}: wrote {} file(s)", pr.branch, plan.files.len());
+        } else {
+            let repo = repo.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let message = format!("{}\n\n{}", pr.title, pr.body);
+            let outcome = repo.commit_branch(&pr.branch, &plan.files, &message)?;
+            println!("{}: {outcome:?}", pr.branch);
+        }
+    }
+    if fixes.plans.is_empty() {
+        println!("nothing to fix");
+    }
+    for d in &fixes.declined {
+        eprintln!(
+            "not proposed: {} at {}: {}",
+            d.rule.as_str(),
+            ws_fix::report::location::describe(&loaded, d.location),
+            d.reason
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn scan(
@@ -163,21 +280,11 @@ fn scan(
     max_file_size: u64,
 ) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
-    use ws_fix::catalogue::{RuleId, Severity};
+    use ws_fix::catalogue::Severity;
 
-    let only: Vec<RuleId> = only
-        .iter()
-        .map(|s| s.parse::<RuleId>())
-        .collect::<Result<_, _>>()?;
     let fail_on: Option<Severity> = fail_on.map(str::parse).transpose()?;
     let mut workspace = Workspace::open(path, rules_dir)?;
-    if !only.is_empty() {
-        for id in RuleId::ALL {
-            if !only.contains(id) {
-                workspace.config.rules.entry(*id).or_default().enabled = Some(false);
-            }
-        }
-    }
+    select_rules(&mut workspace, only)?;
     let threshold = fail_on.unwrap_or(workspace.config.fail_on);
     let progress = Progress::new();
     progress.say(&format!("reading {}", path.display()));
@@ -227,6 +334,30 @@ fn scan(
     } else {
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// `--rule` of `scan` and `explain`: the rule ids given, each once (an unknown id is an error:
+/// exit 2). When any is given, every other rule is switched off in the workspace's config.
+fn select_rules(
+    workspace: &mut Workspace,
+    only: &[String],
+) -> anyhow::Result<Vec<ws_fix::catalogue::RuleId>> {
+    use ws_fix::catalogue::RuleId;
+    let mut ids: Vec<RuleId> = Vec::new();
+    for s in only {
+        let id = s.parse::<RuleId>()?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if !ids.is_empty() {
+        for id in RuleId::ALL {
+            if !ids.contains(id) {
+                workspace.config.rules.entry(*id).or_default().enabled = Some(false);
+            }
+        }
+    }
+    Ok(ids)
 }
 
 /// The error and its causes, each cause only once (many messages already include theirs).

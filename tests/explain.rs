@@ -152,3 +152,163 @@ fn explain_human_shows_where_values_come_from() {
         "{text}"
     );
 }
+
+fn explain(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ws-fix"))
+        .arg("explain")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+/// `--rule alpn-h2-first`: HTTPS listeners with their ALPN and the WebSocket routes on them,
+/// then that rule's findings; nothing the rule does not read (the Backend API line, the
+/// upgrade types of other rules' routes are still on the route lines shown).
+#[test]
+fn explain_rule_shows_what_the_rule_reads_and_its_findings() {
+    let out = explain(&[
+        "tests/fixtures/rules/alpn-h2-first/fires",
+        "--rule",
+        "alpn-h2-first",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("Only what alpn-h2-first reads, and the findings."),
+        "{text}"
+    );
+    assert!(
+        text.contains("    listener https HTTPS :443 *.example.com"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "      ALPN [h2, http/1.1] (set by ClientTrafficPolicy net/client at ctp.yaml:13:7)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("      HTTPRoute apps/app hosts [app.example.com] at route.yaml:"),
+        "{text}"
+    );
+    assert!(!text.contains("Backend API"), "{text}");
+    assert!(
+        text.contains(
+            "  findings:\n    ctp.yaml:13:7  warning  alpn-h2-first  ALPN sets [h2, http/1.1]"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("      affects: HTTPRoute apps/app: app.example.com (route.yaml:"),
+        "{text}"
+    );
+
+    // Another rule on the same repo: its own view, and no findings.
+    let out = explain(&[
+        "tests/fixtures/rules/alpn-h2-first/fires",
+        "--rule",
+        "backend-api-disabled",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Backend API: off"), "{text}");
+    assert!(!text.contains("listener"), "{text}");
+    assert!(!text.contains("ALPN"), "{text}");
+    assert!(text.contains("  findings: none"), "{text}");
+
+    // Without --rule: the whole model and no findings.
+    let out = explain(&["tests/fixtures/rules/alpn-h2-first/fires"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Backend API") && text.contains("ALPN"),
+        "{text}"
+    );
+    assert!(!text.contains("findings"), "{text}");
+}
+
+/// Two rules at once, and an ambiguous value shown as such.
+#[test]
+fn explain_rule_is_repeatable() {
+    let repo = "tests/fixtures/rules/policy-conflict/ambiguous-alpn";
+    let out = explain(&[repo, "--rule", "policy-conflict", "--rule", "alpn-h2-first"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("Only what policy-conflict, alpn-h2-first read,"),
+        "{text}"
+    );
+    assert!(text.contains("AMBIGUOUS"), "{text}");
+    assert!(
+        text.contains("  conflict: ClientTrafficPolicy on "),
+        "{text}"
+    );
+    assert!(text.contains("warning  policy-conflict  "), "{text}");
+
+    let out = explain(&[repo, "--rule", "policy-conflict"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("listener"), "{text}");
+    assert!(text.contains("  conflict: "), "{text}");
+}
+
+#[test]
+fn explain_rule_with_an_unknown_id_exits_2() {
+    let out = explain(&[
+        "tests/fixtures/rules/alpn-h2-first/fires",
+        "--rule",
+        "alpn-h2-frist",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("alpn-h2-frist") && err.contains("alpn-h2-first"),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_rule_json_narrows_the_facts_and_adds_findings() {
+    let out = explain(&[
+        "tests/fixtures/rules/upstream-h2/fires",
+        "--rule",
+        "upstream-h2",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rules"], serde_json::json!(["upstream-h2"]));
+    let m = &v["models"][0];
+    assert_eq!(
+        m["routes"]["net/gw/https"]["httproute/apps/app/rule/0"],
+        serde_json::json!({"upgrade": ["websocket"], "forceHTTP1Upstream": false})
+    );
+    let findings = m["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["rule"], "upstream-h2");
+    assert_eq!(findings[0]["location"]["path"], "service.yaml");
+
+    // A rule that reads no listeners: the facts are empty, the whole model stays.
+    let out = explain(&[
+        "tests/fixtures/rules/upstream-h2/fires",
+        "--rule",
+        "unresolved-ref",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = &v["models"][0];
+    assert_eq!(m["listeners"], serde_json::json!({}));
+    assert_eq!(m["routes"], serde_json::json!({}));
+    assert_eq!(m["findings"], serde_json::json!([]));
+    assert!(!m["model"]["listeners"].as_array().unwrap().is_empty());
+
+    // Without --rule there is neither `rules` nor `findings`.
+    let out = explain(&["tests/fixtures/rules/upstream-h2/fires", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.get("rules").is_none());
+    assert!(v["models"][0].get("findings").is_none());
+}

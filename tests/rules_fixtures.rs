@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use ws_fix::catalogue::{Cause, RuleId, Severity};
 use ws_fix::findings::Finding;
 use ws_fix::load::{DEFAULT_MAX_FILE_SIZE, Loaded};
+use ws_fix::model::eg::{Listener, Model, Why};
 use ws_fix::workspace::Workspace;
 use ws_fix::yaml::Span;
 
@@ -26,7 +27,9 @@ impl Scanned {
     }
 }
 
-fn scan(rule: &str, case: &str) -> Scanned {
+/// Opens `tests/fixtures/rules/<rule>/<case>`, with the repo config's version pin replaced by
+/// `version` when given.
+fn open(rule: &str, case: &str, version: Option<&str>) -> (Workspace, Loaded) {
     let dir: PathBuf = [
         env!("CARGO_MANIFEST_DIR"),
         "tests/fixtures/rules",
@@ -35,13 +38,56 @@ fn scan(rule: &str, case: &str) -> Scanned {
     ]
     .iter()
     .collect();
-    let ws = Workspace::open(&dir, None).expect("open fixture");
+    let mut ws = Workspace::open(&dir, None).expect("open fixture");
+    if let Some(v) = version {
+        ws.config.envoy_gateway_version = Some(semver::Version::parse(v).unwrap());
+    }
     let loaded = ws.load(DEFAULT_MAX_FILE_SIZE).expect("load");
+    (ws, loaded)
+}
+
+fn scan(rule: &str, case: &str) -> Scanned {
+    scan_on(rule, case, None)
+}
+
+/// Scans a fixture as if Envoy Gateway `version` were deployed.
+fn scan_at(rule: &str, case: &str, version: &str) -> Scanned {
+    scan_on(rule, case, Some(version))
+}
+
+fn scan_on(rule: &str, case: &str, version: Option<&str>) -> Scanned {
+    let (ws, loaded) = open(rule, case, version);
     let result = ws_fix::scan::scan(&loaded, &ws.catalogue, &ws.config);
     Scanned {
         loaded,
         findings: result.findings,
     }
+}
+
+/// The one model of a fixture (no entry points: all manifests).
+fn model(rule: &str, case: &str) -> Model {
+    let (ws, loaded) = open(rule, case, None);
+    let (_, mut models) = ws_fix::model::build(&loaded, &ws.catalogue, &ws.config);
+    assert_eq!(models.len(), 1);
+    models.remove(0)
+}
+
+fn listener<'m>(m: &'m Model, key: &str) -> &'m Listener {
+    m.listeners
+        .iter()
+        .find(|l| l.key == key)
+        .unwrap_or_else(|| panic!("no listener {key}"))
+}
+
+/// `(rule, path, line, severity)` of every finding, to compare whole scans at once.
+fn summary(s: &Scanned) -> Vec<(RuleId, String, u32, Severity)> {
+    s.findings
+        .iter()
+        .map(|f| {
+            let (path, line, _) = s.at(f.location);
+            (f.rule, path, line, f.severity)
+        })
+        .collect()
 }
 
 /// The one finding of `rule` in `<rule>/fires`, with nothing of that rule in `<rule>/quiet`.
@@ -187,6 +233,231 @@ fn unresolved_ref() {
     assert_eq!(f.severity, Severity::Notice);
     assert_eq!(s.at(f.location).0, "route.yaml");
     assert!(f.message.contains("Gateway net/elsewhere"), "{}", f.message);
+}
+
+/// Trap 11, first half: two HTTPS listeners on :443 (`*.example.com` and `app.example.com`)
+/// whose cert-manager Certificates overlap. Envoy Gateway then offers `[http/1.1]` by itself
+/// (from 1.4; hostnames count before 1.8, certificate SANs from 1.8), so there is nothing to
+/// fix.
+#[test]
+fn alpn_h2_first_quiet_where_overlapping_certificates_make_eg_offer_http1_only() {
+    for v in ["1.4.1", "1.7.4", "1.9.0"] {
+        let s = scan_at("alpn-h2-first", "overlapping-certs", v);
+        assert!(s.findings.is_empty(), "{v}: {:?}", s.findings);
+    }
+    let m = model("alpn-h2-first", "overlapping-certs");
+    for key in ["net/gw/wildcard", "net/gw/app"] {
+        let alpn = listener(&m, key).alpn.clone().unwrap();
+        assert_eq!(alpn.value, ["http/1.1"], "{key}");
+        assert_eq!(alpn.why, Why::OverlappingTls, "{key}");
+    }
+    // Before 1.4 Envoy Gateway did not look: the default [h2, http/1.1] applies, and the rule
+    // points at each listener's `protocol: HTTPS`.
+    let s = scan_at("alpn-h2-first", "overlapping-certs", "1.3.3");
+    assert_eq!(
+        summary(&s),
+        [
+            (
+                RuleId::AlpnH2First,
+                "gateway.yaml".into(),
+                17,
+                Severity::Warning
+            ),
+            (
+                RuleId::AlpnH2First,
+                "gateway.yaml".into(),
+                28,
+                Severity::Warning
+            ),
+        ]
+    );
+}
+
+/// Trap 11, second half: an explicit ClientTrafficPolicy ALPN overrides the automatic
+/// `[http/1.1]` of overlapping certificates from 1.4.1 (on 1.4.0 the automatic value won), so
+/// `[h2, http/1.1]` there brings h2 back and the rule fires at the list.
+#[test]
+fn alpn_h2_first_fires_where_an_explicit_alpn_puts_h2_first_despite_overlapping_certificates() {
+    for v in ["1.4.1", "1.5.0", "1.9.0"] {
+        let s = scan_at("alpn-h2-first", "overlapping-certs-explicit-h2", v);
+        assert_eq!(
+            summary(&s),
+            [(
+                RuleId::AlpnH2First,
+                "ctp.yaml".into(),
+                13,
+                Severity::Warning
+            )],
+            "{v}"
+        );
+        let f = &s.findings[0];
+        assert!(
+            f.message.starts_with("ALPN sets [h2, http/1.1]"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.related.len(), 1, "{v}: {:?}", f.related);
+        assert_eq!(f.related[0].message, "HTTPRoute apps/app: app.example.com");
+    }
+    let s = scan_at("alpn-h2-first", "overlapping-certs-explicit-h2", "1.4.0");
+    assert!(s.findings.is_empty(), "1.4.0: {:?}", s.findings);
+}
+
+/// `useClientProtocol: true` is the user's own working mitigation: the `quiet` fixture of
+/// `upstream-h2` is exactly that case (an h2c Service port under a Gateway-wide
+/// BackendTrafficPolicy with `useClientProtocol: true`), so it is not duplicated here.
+#[test]
+fn upstream_h2_quiet_fixture_is_the_use_client_protocol_case() {
+    let m = model("upstream-h2", "quiet");
+    let route = m.routes.iter().find(|r| r.key.name == "app").unwrap();
+    let rule = &route.rules[0];
+    assert_eq!(
+        rule.backends[0].app_protocol.as_ref().unwrap().value,
+        "kubernetes.io/h2c"
+    );
+    assert!(!rule.on_listeners.is_empty());
+    for on in &rule.on_listeners {
+        assert!(on.use_client_protocol, "{}", on.listener);
+    }
+    assert!(scan("upstream-h2", "quiet").findings.is_empty());
+}
+
+/// `requestBuffer` in the effective (Gateway-wide) BackendTrafficPolicy: from 1.8 the upgrade
+/// is answered with 403, on 1.4 to 1.7 the WebSocket hangs. Same place, different why.
+#[test]
+fn upgrade_disabled_fires_for_request_buffer() {
+    let expect = [(
+        RuleId::UpgradeDisabled,
+        "btp.yaml".into(),
+        11,
+        Severity::Error,
+    )];
+    for v in ["1.8.0", "1.9.0"] {
+        let s = scan_at("upgrade-disabled", "request-buffer", v);
+        assert_eq!(summary(&s), expect, "{v}");
+        let (_, _, text) = s.at(s.findings[0].location);
+        assert_eq!(text, "requestBuffer");
+        let m = &s.findings[0].message;
+        assert!(m.contains("403"), "{v}: {m}");
+        assert!(!m.contains("hang"), "{v}: {m}");
+    }
+    for v in ["1.4.0", "1.7.2"] {
+        let s = scan_at("upgrade-disabled", "request-buffer", v);
+        assert_eq!(summary(&s), expect, "{v}");
+        let m = &s.findings[0].message;
+        assert!(m.contains("hang"), "{v}: {m}");
+        assert!(!m.contains("403"), "{v}: {m}");
+    }
+}
+
+/// A ClientTrafficPolicy `http1.ignoredUpgradeTypes` entry matching `websocket` (1.8+) strips
+/// the Upgrade header; the field does not exist before 1.8.
+#[test]
+fn upgrade_disabled_fires_for_ignored_upgrade_types() {
+    let s = scan("upgrade-disabled", "ignored-upgrade-types");
+    assert_eq!(
+        summary(&s),
+        [(
+            RuleId::UpgradeDisabled,
+            "ctp.yaml".into(),
+            17,
+            Severity::Error
+        )]
+    );
+    let (_, _, text) = s.at(s.findings[0].location);
+    assert!(text.starts_with("type: Exact"), "{text}");
+    assert!(
+        s.findings[0]
+            .message
+            .contains("ignores the websocket upgrade"),
+        "{}",
+        s.findings[0].message
+    );
+    let s = scan_at("upgrade-disabled", "ignored-upgrade-types", "1.7.4");
+    assert!(s.findings.is_empty(), "1.7.4: {:?}", s.findings);
+}
+
+/// Service `kubernetes.io/ws` is honoured from 1.7.4 on the 1.7 line and from 1.8.1 on the
+/// 1.8 line: 1.7.3 and 1.8.0 ignore it.
+#[test]
+fn ws_protocol_ignored_for_a_service_port_by_version() {
+    for v in ["1.7.3", "1.8.0"] {
+        let s = scan_at("ws-protocol-ignored", "service-ws", v);
+        assert_eq!(
+            summary(&s),
+            [(
+                RuleId::WsProtocolIgnored,
+                "service.yaml".into(),
+                12,
+                Severity::Warning
+            )],
+            "{v}"
+        );
+        assert_eq!(s.findings[0].version.version, v);
+    }
+    for v in ["1.7.4", "1.8.1"] {
+        let s = scan_at("ws-protocol-ignored", "service-ws", v);
+        assert!(s.findings.is_empty(), "{v}: {:?}", s.findings);
+    }
+}
+
+/// Backend `gateway.envoyproxy.io/ws` is honoured from 1.7.3 (and all of 1.8): 1.7.2, read
+/// from the install's chart version, ignores it.
+#[test]
+fn ws_protocol_ignored_for_a_backend_by_version() {
+    let s = scan("ws-protocol-ignored", "backend-ws");
+    assert_eq!(
+        summary(&s),
+        [(
+            RuleId::WsProtocolIgnored,
+            "backend.yaml".into(),
+            8,
+            Severity::Warning
+        )]
+    );
+    let f = &s.findings[0];
+    assert_eq!(s.at(f.location).2, "gateway.envoyproxy.io/ws");
+    assert_eq!(
+        (f.version.version.as_str(), f.version.source.as_str()),
+        ("1.7.2", "detected")
+    );
+    for v in ["1.7.3", "1.8.0"] {
+        let s = scan_at("ws-protocol-ignored", "backend-ws", v);
+        assert!(s.findings.is_empty(), "{v}: {:?}", s.findings);
+    }
+}
+
+/// Two Gateway-wide ClientTrafficPolicies without `creationTimestamp` that disagree on ALPN:
+/// `policy-conflict` fires, and the listener's effective ALPN is marked ambiguous (so no
+/// `alpn-order` fix may rely on it).
+#[test]
+fn policy_conflict_marks_the_effective_alpn_ambiguous() {
+    let s = scan("policy-conflict", "ambiguous-alpn");
+    let found = s.of(RuleId::PolicyConflict);
+    assert_eq!(found.len(), 1, "{:?}", s.findings);
+    let f = found[0];
+    assert_eq!(f.severity, Severity::Warning);
+    let (path, line, _) = s.at(f.location);
+    // The first policy's target (in span order), the other one's as related.
+    assert_eq!((path.as_str(), line), ("ctp-other.yaml", 8));
+    // The value shown is Envoy Gateway's name-order pick (`client`: [http/1.1, h2]), so
+    // `alpn-h2-first` stays quiet here even though `other` may be the older one in the cluster.
+    assert_eq!(
+        summary(&s),
+        [(
+            RuleId::PolicyConflict,
+            "ctp-other.yaml".into(),
+            8,
+            Severity::Warning
+        )]
+    );
+    assert_eq!(s.at(f.related[0].span.unwrap()).0, "ctp.yaml");
+    let m = model("policy-conflict", "ambiguous-alpn");
+    let alpn = listener(&m, "net/gw/https").alpn.clone().unwrap();
+    assert!(alpn.ambiguous, "{alpn:?}");
+    // The policies of the plain `fires` fixture agree, so the value there is not ambiguous.
+    let m = model("policy-conflict", "fires");
+    assert!(!listener(&m, "net/gw/https").alpn.clone().unwrap().ambiguous);
 }
 
 #[test]

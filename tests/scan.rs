@@ -181,3 +181,82 @@ fn sarif_reads_back_with_sarif_types() {
         assert!(!related.is_empty());
     }
 }
+
+/// Repos where nothing is wrong for ws-fix: exit 0 and zero findings, ignored ones included.
+fn assert_quiet(repo: &str) {
+    let out = ws_fix(&["scan", repo, "--format", "json"]);
+    assert_eq!(code(&out), 0, "{repo}: {}", stdout(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["findings"], serde_json::json!([]), "{repo}");
+    let out = ws_fix(&["scan", repo]);
+    assert_eq!(code(&out), 0, "{repo}");
+    assert!(
+        stdout(&out).starts_with("0 error(s), 0 warning(s), 0 notice(s)"),
+        "{repo}: {}",
+        stdout(&out)
+    );
+}
+
+fn explain_json(repo: &str) -> serde_json::Value {
+    let out = ws_fix(&["explain", repo, "--format", "json"]);
+    assert_eq!(code(&out), 0, "{repo}");
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+/// Gateways of Cilium and Istio in front of Home Assistant and Grafana, no Envoy Gateway
+/// install: the Gateways are seen (and said to be someone else's), nothing is reported.
+#[test]
+fn other_implementations_are_quiet() {
+    let repo = "tests/fixtures/scan/other-implementation";
+    assert_quiet(repo);
+    let v = explain_json(repo);
+    let gateways = v["models"][0]["model"]["gateways"].as_array().unwrap();
+    assert_eq!(gateways.len(), 2, "{gateways:?}");
+    assert_eq!(v["models"][0]["listeners"], serde_json::json!({}));
+}
+
+/// Traefik (IngressRoute and Ingress) in front of Home Assistant, no Gateway API at all.
+#[test]
+fn traefik_only_is_quiet() {
+    let repo = "tests/fixtures/scan/traefik-only";
+    assert_quiet(repo);
+    let v = explain_json(repo);
+    for m in v["models"].as_array().unwrap() {
+        assert_eq!(m["model"]["gateways"], serde_json::json!([]));
+        assert_eq!(m["model"]["routes"], serde_json::json!([]));
+    }
+}
+
+/// An Envoy Gateway repo with WebSocket apps where everything is right: ALPN
+/// `[http/1.1, h2]`, `httpUpgrade` with websocket, plain HTTP/1.1 backends. The model does see
+/// the WebSocket routes (so the silence is not for want of looking).
+#[test]
+fn an_already_fixed_repo_is_quiet() {
+    let repo = "tests/fixtures/scan/already-fixed";
+    assert_quiet(repo);
+    let v = explain_json(repo);
+    let m = &v["models"][0];
+    assert_eq!(m["entry_point"], "Kustomization flux-system/cluster-apps");
+    assert_eq!(
+        m["listeners"]["network/envoy-external/https"],
+        serde_json::json!({"https": true, "alpn": ["http/1.1", "h2"]})
+    );
+    let routes = &m["routes"]["network/envoy-external/https"];
+    for rule in [
+        "httproute/home-automation/home-assistant/rule/0",
+        "httproute/observability/grafana/rule/0",
+    ] {
+        assert_eq!(
+            routes[rule],
+            serde_json::json!({"upgrade": ["websocket"], "forceHTTP1Upstream": false}),
+            "{rule}: {routes}"
+        );
+    }
+    let websocket: Vec<_> = m["model"]["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["websocket"].is_null())
+        .collect();
+    assert_eq!(websocket.len(), 2, "{websocket:?}");
+}

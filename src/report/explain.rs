@@ -4,10 +4,74 @@
 use std::fmt::Write;
 
 use super::location::locate;
+use crate::catalogue::{Catalogue, RuleId};
+use crate::findings::Finding;
 use crate::load::Loaded;
-use crate::model::eg::{Decided, Listener, Model, Route, Why};
+use crate::model::eg::{BackendKind, Decided, Listener, Model, Route, Why};
 use crate::model::{Applied, ResourceKey};
+use crate::rules::{is_ws_protocol, is_wss_protocol};
 use crate::yaml::Span;
+
+/// `explain --rule`: the rules to explain, and their findings over the same models. Only the
+/// parts of each model those rules read are shown (see `docs/explain.md`), then the findings.
+pub struct Focus<'a> {
+    pub rules: &'a [RuleId],
+    /// The findings of a run of (at least) `rules` over the models shown.
+    pub findings: &'a [Finding],
+    pub catalogue: &'a Catalogue,
+}
+
+impl Focus<'_> {
+    fn has(&self, rule: RuleId) -> bool {
+        self.rules.contains(&rule)
+    }
+
+    /// True when one of the rules reads route `r` on listener `l`.
+    fn route(&self, r: &Route, l: &Listener) -> bool {
+        let backends = || r.rules.iter().flat_map(|rule| rule.backends.iter());
+        let protocol = |wanted: fn(&str) -> bool| {
+            backends().any(|b| b.app_protocol.as_ref().is_some_and(|p| wanted(&p.value)))
+        };
+        self.rules.iter().any(|rule| match rule {
+            RuleId::AlpnH2First => l.https && r.websocket.is_some(),
+            RuleId::UpgradeDisabled | RuleId::UpstreamH2 | RuleId::StreamLimits => {
+                r.websocket.is_some()
+            }
+            RuleId::BackendApiDisabled => backends().any(|b| b.kind == BackendKind::Backend),
+            RuleId::WsProtocolIgnored => protocol(is_ws_protocol),
+            RuleId::WssWithoutTls => protocol(is_wss_protocol),
+            RuleId::PolicyConflict | RuleId::UnresolvedRef => false,
+        })
+    }
+
+    /// True when one of the rules reads listener `l` (its ALPN, or a route on it).
+    fn listener(&self, m: &Model, l: &Listener) -> bool {
+        (self.has(RuleId::AlpnH2First) && l.https)
+            || m.routes
+                .iter()
+                .any(|r| r.listeners().any(|a| a.listener == l.key) && self.route(r, l))
+    }
+
+    /// The findings of the rules that concern model `m`.
+    fn findings_of<'f>(&'f self, m: &'f Model) -> impl Iterator<Item = &'f Finding> {
+        self.findings
+            .iter()
+            .filter(|f| self.has(f.rule) && f.entry_points.contains(&m.entry_point))
+    }
+
+    fn ids(&self) -> String {
+        self.rules
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// True when there is no focus or `pick` says yes.
+fn shown(focus: Option<&Focus<'_>>, pick: impl FnOnce(&Focus<'_>) -> bool) -> bool {
+    focus.is_none_or(pick)
+}
 
 /// `path:line:col` of a span, or empty.
 fn at(loaded: &Loaded, span: Option<Span>) -> String {
@@ -56,11 +120,24 @@ fn list(v: &[String]) -> String {
     format!("[{}]", v.join(", "))
 }
 
-/// The human form of every model.
-pub fn human(models: &[Model], applied: &Applied, loaded: &Loaded) -> String {
+/// The human form of every model; with a focus, only what its rules read, then their findings.
+pub fn human(
+    models: &[Model],
+    applied: &Applied,
+    loaded: &Loaded,
+    focus: Option<&Focus<'_>>,
+) -> String {
     let mut out = String::new();
+    if let Some(f) = focus {
+        let _ = writeln!(
+            out,
+            "Only what {} read{}, and the findings.\n",
+            f.ids(),
+            if f.rules.len() == 1 { "s" } else { "" }
+        );
+    }
     for m in models {
-        write_model(&mut out, m, loaded);
+        write_model(&mut out, m, loaded, focus);
         if let Some(set) = applied.sets.iter().find(|s| s.entry_point == m.entry_point) {
             let routes = set.not_analysed.iter().filter(|n| n.route).count();
             if !set.not_analysed.is_empty() {
@@ -75,6 +152,9 @@ pub fn human(models: &[Model], applied: &Applied, loaded: &Loaded) -> String {
                 }
             }
         }
+        if let Some(f) = focus {
+            write_findings(&mut out, f, m, loaded);
+        }
         out.push('\n');
     }
     if !applied.not_applied.is_empty() {
@@ -87,7 +167,7 @@ pub fn human(models: &[Model], applied: &Applied, loaded: &Loaded) -> String {
     out
 }
 
-fn write_model(out: &mut String, m: &Model, loaded: &Loaded) {
+fn write_model(out: &mut String, m: &Model, loaded: &Loaded, focus: Option<&Focus<'_>>) {
     let _ = writeln!(out, "Entry point: {}", m.entry_point);
     let v = &m.version;
     let _ = writeln!(
@@ -109,21 +189,32 @@ fn write_model(out: &mut String, m: &Model, loaded: &Loaded) {
             if p.is_empty() { p } else { format!(" at {p}") }
         }
     );
-    let _ = writeln!(
-        out,
-        "  Backend API: {} ({})",
-        if m.install.enable_backend.value {
-            "on"
-        } else {
-            "off"
-        },
-        why(loaded, &m.install.enable_backend)
-    );
+    if shown(focus, |f| f.has(RuleId::BackendApiDisabled)) {
+        let _ = writeln!(
+            out,
+            "  Backend API: {} ({})",
+            if m.install.enable_backend.value {
+                "on"
+            } else {
+                "off"
+            },
+            why(loaded, &m.install.enable_backend)
+        );
+    }
     for g in &m.gateways {
+        let listeners: Vec<&Listener> = g
+            .listeners
+            .iter()
+            .filter_map(|lk| m.listeners.iter().find(|l| &l.key == lk))
+            .filter(|l| shown(focus, |f| f.listener(m, l)))
+            .collect();
+        if focus.is_some() && listeners.is_empty() {
+            continue;
+        }
         if !g.management.is_eg() {
             let _ = writeln!(
                 out,
-                "  Gateway {} (class {}): not Envoy Gateway, not modelled",
+                "  {} (class {}): not Envoy Gateway, not modelled",
                 key(&g.key),
                 g.class
             );
@@ -137,13 +228,16 @@ fn write_model(out: &mut String, m: &Model, loaded: &Loaded) {
             g.class,
             at(loaded, Some(g.span))
         );
-        for lk in &g.listeners {
-            if let Some(l) = m.listeners.iter().find(|l| &l.key == lk) {
-                write_listener(out, m, l, loaded);
-            }
+        for l in listeners {
+            write_listener(out, m, l, loaded, focus);
         }
     }
-    for c in &m.conflicts {
+    let conflicts = if shown(focus, |f| f.has(RuleId::PolicyConflict)) {
+        &m.conflicts[..]
+    } else {
+        &[]
+    };
+    for c in conflicts {
         let _ = writeln!(
             out,
             "  conflict: {:?} on {}: {} wins over {} ({:?})",
@@ -154,7 +248,12 @@ fn write_model(out: &mut String, m: &Model, loaded: &Loaded) {
             c.order
         );
     }
-    for u in &m.unresolved {
+    let unresolved = if shown(focus, |f| f.has(RuleId::UnresolvedRef)) {
+        &m.unresolved[..]
+    } else {
+        &[]
+    };
+    for u in unresolved {
         let _ = writeln!(
             out,
             "  unresolved: {} → {}: {} at {}",
@@ -169,7 +268,45 @@ fn write_model(out: &mut String, m: &Model, loaded: &Loaded) {
     }
 }
 
-fn write_listener(out: &mut String, m: &Model, l: &Listener, loaded: &Loaded) {
+fn write_findings(out: &mut String, focus: &Focus<'_>, m: &Model, loaded: &Loaded) {
+    let findings: Vec<&Finding> = focus.findings_of(m).collect();
+    if findings.is_empty() {
+        let _ = writeln!(out, "  findings: none");
+        return;
+    }
+    let _ = writeln!(out, "  findings:");
+    for f in findings {
+        let _ = writeln!(
+            out,
+            "    {}  {}  {}  {}",
+            at(loaded, Some(f.location)),
+            f.severity,
+            f.rule,
+            f.message
+        );
+        if let Some(reason) = &f.ignored {
+            let _ = writeln!(out, "      ignored: {reason}");
+            continue;
+        }
+        for r in &f.related {
+            let place = at(loaded, r.span);
+            let place = if place.is_empty() {
+                place
+            } else {
+                format!(" ({place})")
+            };
+            let _ = writeln!(out, "      affects: {}{place}", r.message);
+        }
+    }
+}
+
+fn write_listener(
+    out: &mut String,
+    m: &Model,
+    l: &Listener,
+    loaded: &Loaded,
+    focus: Option<&Focus<'_>>,
+) {
     let _ = writeln!(
         out,
         "    listener {} {}{}{}",
@@ -181,7 +318,11 @@ fn write_listener(out: &mut String, m: &Model, l: &Listener, loaded: &Loaded) {
             .map(|h| format!(" {h}"))
             .unwrap_or_default()
     );
-    if let Some(alpn) = &l.alpn {
+    if let Some(alpn) = l
+        .alpn
+        .as_ref()
+        .filter(|_| shown(focus, |f| f.has(RuleId::AlpnH2First)))
+    {
         let _ = writeln!(
             out,
             "      ALPN {} ({})",
@@ -189,19 +330,22 @@ fn write_listener(out: &mut String, m: &Model, l: &Listener, loaded: &Loaded) {
             why(loaded, alpn)
         );
     }
-    if let Some(s) = &l.strips_websocket {
-        if s.value {
-            let _ = writeln!(
-                out,
-                "      strips the WebSocket upgrade ({})",
-                why(loaded, s)
-            );
-        }
+    if let Some(s) = l
+        .strips_websocket
+        .as_ref()
+        .filter(|s| s.value && shown(focus, |f| f.has(RuleId::UpgradeDisabled)))
+    {
+        let _ = writeln!(
+            out,
+            "      strips the WebSocket upgrade ({})",
+            why(loaded, s)
+        );
     }
     for r in m
         .routes
         .iter()
         .filter(|r| r.listeners().any(|a| a.listener == l.key))
+        .filter(|r| shown(focus, |f| f.route(r, l)))
     {
         write_route(out, r, l, loaded);
     }
@@ -287,21 +431,37 @@ fn write_route(out: &mut String, r: &Route, l: &Listener, loaded: &Loaded) {
 }
 
 /// The JSON form: per model the facts keyed as `../shared/egw-cases/*/expected.json`, plus the
-/// whole model.
-pub fn json(models: &[Model], applied: &Applied, loaded: &Loaded) -> serde_json::Value {
+/// whole model. With a focus, the facts keep only the listeners and route rules its rules read,
+/// each model gets its `findings`, and the top level lists the `rules`.
+pub fn json(
+    models: &[Model],
+    applied: &Applied,
+    loaded: &Loaded,
+    focus: Option<&Focus<'_>>,
+) -> serde_json::Value {
     let items: Vec<_> = models
         .iter()
         .map(|m| {
-            let facts = m.facts();
+            let mut facts = m.facts();
+            if let Some(f) = focus {
+                narrow_facts(&mut facts, m, f);
+            }
             let set = applied.sets.iter().find(|s| s.entry_point == m.entry_point);
-            serde_json::json!({
+            let mut item = serde_json::json!({
                 "entry_point": m.entry_point,
                 "listeners": facts["listeners"],
                 "routes": facts["routes"],
                 "version": m.version,
                 "not_analysed": set.map(|s| &s.not_analysed),
                 "model": m,
-            })
+            });
+            if let Some(f) = focus {
+                item["findings"] = f
+                    .findings_of(m)
+                    .map(|x| super::scan::finding_json(x, loaded, f.catalogue))
+                    .collect();
+            }
+            item
         })
         .collect();
     let mut out = serde_json::json!({
@@ -309,8 +469,48 @@ pub fn json(models: &[Model], applied: &Applied, loaded: &Loaded) -> serde_json:
         "models": items,
         "not_applied": applied.not_applied,
     });
+    if let Some(f) = focus {
+        out["rules"] = serde_json::json!(f.rules);
+    }
     resolve_spans(&mut out, loaded);
     out
+}
+
+/// Drops from `facts` the listeners and route rules the focus's rules do not read.
+fn narrow_facts(facts: &mut serde_json::Value, m: &Model, focus: &Focus<'_>) {
+    let keep: Vec<&Listener> = m
+        .listeners
+        .iter()
+        .filter(|l| focus.listener(m, l))
+        .collect();
+    if let Some(ls) = facts["listeners"].as_object_mut() {
+        ls.retain(|k, _| keep.iter().any(|l| l.key == *k));
+    }
+    let Some(routes) = facts["routes"].as_object_mut() else {
+        return;
+    };
+    routes.retain(|k, _| keep.iter().any(|l| l.key == *k));
+    for (lk, rules) in routes.iter_mut() {
+        let Some(l) = keep.iter().find(|l| l.key == *lk) else {
+            continue;
+        };
+        let prefixes: Vec<String> = m
+            .routes
+            .iter()
+            .filter(|r| focus.route(r, l))
+            .map(|r| {
+                format!(
+                    "{}/{}/{}/rule/",
+                    r.kind.as_str().to_ascii_lowercase(),
+                    r.key.namespace,
+                    r.key.name
+                )
+            })
+            .collect();
+        if let Some(rules) = rules.as_object_mut() {
+            rules.retain(|k, _| prefixes.iter().any(|p| k.starts_with(p)));
+        }
+    }
 }
 
 /// Replaces every serialised span (`{"file", "start", "end"}`) by its path, line, column and

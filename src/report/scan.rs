@@ -146,6 +146,33 @@ fn summary(findings: &[Finding], coverage: &Coverage) -> String {
     )
 }
 
+/// One finding as JSON (also used by `explain --rule`).
+pub(crate) fn finding_json(
+    f: &Finding,
+    loaded: &Loaded,
+    catalogue: &Catalogue,
+) -> serde_json::Value {
+    let rule = catalogue.rule(f.rule);
+    serde_json::json!({
+        "rule": f.rule,
+        "severity": severity_word(f.severity),
+        "cause": f.cause.map(|c| c.as_str()),
+        "title": rule.title,
+        "message": f.message,
+        "explanation": rule.explanation.trim(),
+        "docs": rule.docs,
+        "fixes": rule.fixes,
+        "location": locate(loaded, f.location),
+        "related": f.related.iter().map(|r| serde_json::json!({
+            "message": r.message,
+            "location": r.span.and_then(|s| locate(loaded, s)),
+        })).collect::<Vec<_>>(),
+        "envoy_gateway": f.version,
+        "entry_points": f.entry_points,
+        "ignored": f.ignored,
+    })
+}
+
 /// The JSON form, documented in `docs/output.md`.
 pub fn json(
     findings: &[Finding],
@@ -155,27 +182,7 @@ pub fn json(
 ) -> serde_json::Value {
     let items: Vec<_> = findings
         .iter()
-        .map(|f| {
-            let rule = catalogue.rule(f.rule);
-            serde_json::json!({
-                "rule": f.rule,
-                "severity": severity_word(f.severity),
-                "cause": f.cause.map(|c| c.as_str()),
-                "title": rule.title,
-                "message": f.message,
-                "explanation": rule.explanation.trim(),
-                "docs": rule.docs,
-                "fixes": rule.fixes,
-                "location": locate(loaded, f.location),
-                "related": f.related.iter().map(|r| serde_json::json!({
-                    "message": r.message,
-                    "location": r.span.and_then(|s| locate(loaded, s)),
-                })).collect::<Vec<_>>(),
-                "envoy_gateway": f.version,
-                "entry_points": f.entry_points,
-                "ignored": f.ignored,
-            })
-        })
+        .map(|f| finding_json(f, loaded, catalogue))
         .collect();
     serde_json::json!({
         "schema_version": 1,

@@ -10,7 +10,16 @@ pub(crate) fn check(model: &Model, _cx: &Cx, out: &mut Vec<Hit>) {
             continue;
         }
         let why = match on.websocket.why {
-            Why::RequestBuffer => "requestBuffer drops the WebSocket upgrade".to_owned(),
+            // From 1.8 the model drops the default upgrade (the effective list is empty);
+            // on 1.4 to 1.7 the upgrade stays allowed and the buffered stream hangs.
+            Why::RequestBuffer if on.upgrade.why == Why::RequestBuffer => {
+                "requestBuffer drops the default websocket upgrade: the upgrade is answered with 403"
+                    .to_owned()
+            }
+            Why::RequestBuffer => {
+                "requestBuffer buffers the request: the WebSocket hangs (Envoy Gateway 1.4 to 1.7)"
+                    .to_owned()
+            }
             _ if on
                 .upgrade
                 .value
