@@ -183,6 +183,18 @@ fn create_policy(
         namespace: gateway.namespace.clone(),
         name,
     };
+    // A policy on some of the Gateway's listeners: a new Gateway-wide one would be a second.
+    if let Some(p) = model.policies.iter().find(|p| {
+        p.kind == PolicyKind::ClientTrafficPolicy
+            && p.targets.iter().any(|t| {
+                t.kind == "Gateway" && t.namespace == gateway.namespace && t.name == gateway.name
+            })
+    }) {
+        return Err(format!(
+            "ClientTrafficPolicy {}/{} already targets other listeners of Gateway {}/{}, and ws-fix never adds a second policy to a Gateway: give this listener `tls.alpnProtocols: [http/1.1, h2]` by hand",
+            p.key.namespace, p.key.name, gateway.namespace, gateway.name
+        ));
+    }
     if !created.insert(gateway.clone()) {
         return Ok(key);
     }

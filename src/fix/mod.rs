@@ -303,7 +303,14 @@ fn assumed(findings: &[Finding], models: &[Model]) -> AssumedVersion {
         .or_else(|| {
             models.first().map(|m| AssumedVersion {
                 version: m.version.version.clone(),
-                source: if m.version.assumed { "unknown" } else { "detected" }.into(),
+                source: if m.version.pinned() {
+                    "pinned"
+                } else if m.version.assumed {
+                    "unknown"
+                } else {
+                    "detected"
+                }
+                .into(),
                 span: m.version.span,
             })
         })

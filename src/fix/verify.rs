@@ -59,6 +59,9 @@ fn check(
             let mine: Vec<&Change> = draft.changes.iter().filter(|c| names(c, &aj)).collect();
             let mut paths = Vec::new();
             diff(&bj, &aj, &mut Vec::new(), &mut paths);
+            if paths == ["resources"] && lists_new_files(&file.path, &bj, &aj, draft) {
+                continue;
+            }
             for p in &paths {
                 if !mine.iter().any(|c| related(&c.field, p)) {
                     return Err(format!("{}: `{p}` changed, which the fix does not declare", file.path));
@@ -161,6 +164,38 @@ fn check(
         notes: draft.notes.clone(),
         no_op: draft.no_op,
     })
+}
+
+/// True when `path` is a kustomization file whose `resources` list only gained the draft's new
+/// files of its folder (the listing that goes with a new file, not a change of its own).
+fn lists_new_files(path: &str, before: &Value, after: &Value, draft: &Draft) -> bool {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    if !matches!(
+        name,
+        "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+    ) {
+        return false;
+    }
+    let list = |v: &Value| -> Vec<String> {
+        v["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| s.as_str().unwrap_or("").trim_start_matches("./").to_owned())
+            .collect()
+    };
+    let (b, a) = (list(before), list(after));
+    let added = a.len().saturating_sub(b.len());
+    added > 0
+        && a[..b.len()] == b[..]
+        && a[b.len()..].iter().all(|n| {
+            let p = if dir.is_empty() {
+                n.clone()
+            } else {
+                format!("{dir}/{n}")
+            };
+            draft.new_files.contains_key(&p)
+        })
 }
 
 fn typed(doc: &Value, cx: &Cx, version: &semver::Version) -> Result<(), String> {
