@@ -6,6 +6,14 @@ use ws_fix::load::{self, LoadOptions, SourceFile};
 use ws_fix::snapshot::LocalDir;
 use ws_fix::yaml::{Limits, Node, ScalarStyle, Value, parse_stream};
 
+/// Every node of every document (the default load keeps only what the model reads).
+fn full() -> LoadOptions {
+    LoadOptions {
+        full_trees: true,
+        ..LoadOptions::default()
+    }
+}
+
 fn shared(rel: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared")
@@ -105,7 +113,8 @@ fn corpus_every_file_is_accounted_for_and_spans_are_exact() {
     repos.sort();
     assert!(repos.len() >= 3);
     for repo in repos {
-        let loaded = load::load(&LocalDir::new(&repo).unwrap(), &LoadOptions::default()).unwrap();
+        // Full trees: a kept node's text may hold what the default load drops.
+        let loaded = load::load(&LocalDir::new(&repo).unwrap(), &full()).unwrap();
         println!(
             "{}: {:?}",
             repo.file_name().unwrap().to_string_lossy(),
@@ -127,6 +136,23 @@ fn corpus_every_file_is_accounted_for_and_spans_are_exact() {
             nodes += check_file(file).unwrap_or_else(|e| panic!("{e}"));
         }
         assert!(nodes > 10_000, "only {nodes} nodes checked");
+        // What the default load keeps of a document are nodes of its full tree, spans unchanged.
+        let kept = load::load(&LocalDir::new(&repo).unwrap(), &LoadOptions::default()).unwrap();
+        for (full, cut) in loaded.files.iter().zip(&kept.files) {
+            assert_eq!(full.path, cut.path);
+            for (a, b) in full.documents.iter().zip(&cut.documents) {
+                assert_eq!((a.span, a.kind(), a.name()), (b.span, b.kind(), b.name()));
+                let mut spans = std::collections::HashSet::new();
+                a.root.iter().for_each(|r| {
+                    r.walk(&mut |n| {
+                        spans.insert(n.span);
+                    })
+                });
+                b.root.iter().for_each(|r| {
+                    r.walk(&mut |n| assert!(spans.contains(&n.span), "{}", full.path))
+                });
+            }
+        }
     }
 }
 
@@ -291,7 +317,7 @@ proptest! {
 #[test]
 fn crlf_bom_and_tabs_keep_exact_spans() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/homelab");
-    let loaded = load::load(&LocalDir::new(&dir).unwrap(), &LoadOptions::default()).unwrap();
+    let loaded = load::load(&LocalDir::new(&dir).unwrap(), &full()).unwrap();
     assert!(!loaded.files.is_empty());
     for (i, file) in loaded.files.iter().enumerate() {
         let crlf = format!("\u{feff}{}", file.text.replace('\n', "\r\n"));

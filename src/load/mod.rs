@@ -22,6 +22,10 @@ pub struct LoadOptions {
     pub limits: Limits,
     /// Paths to leave out (the repo config's `ignore-paths`).
     pub ignore_paths: IgnorePaths,
+    /// Keep every node of every document. By default each document keeps only what the
+    /// model can read ([`crate::model::apply::retain`]): the trees of a whole repo are held
+    /// at once.
+    pub full_trees: bool,
 }
 
 impl Default for LoadOptions {
@@ -30,6 +34,7 @@ impl Default for LoadOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             limits: Limits::default(),
             ignore_paths: IgnorePaths::default(),
+            full_trees: false,
         }
     }
 }
@@ -268,7 +273,13 @@ fn read_and_parse(
     if is_sops(&text) {
         return Err(skip(SkipReason::Sops));
     }
-    SourceFile::parse(id, path, text, &options.limits).map_err(skip)
+    let mut file = SourceFile::parse(id, path, text, &options.limits).map_err(skip)?;
+    if !options.full_trees {
+        for doc in &mut file.documents {
+            crate::model::apply::retain::document(path, doc);
+        }
+    }
+    Ok(file)
 }
 
 /// Text of a file: UTF-8 (with or without a BOM), else the reason it is not text.

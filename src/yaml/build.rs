@@ -145,6 +145,8 @@ pub fn parse_file(text: &str, file: u32, limits: &Limits) -> Result<Vec<Document
         let (event, span) = next.map_err(scan_error)?;
         builder.event(event, span)?;
     }
+    // Most files hold one document: no room for more.
+    builder.docs.shrink_to_fit();
     Ok(builder.docs)
 }
 
@@ -385,8 +387,11 @@ impl Builder<'_, '_> {
         let Some(frame) = self.stack.pop() else {
             return Ok(());
         };
+        // Collections are shrunk to their length: the trees of every file are held at once,
+        // and the growth slack of their vectors weighed as much as the nodes.
         let (value, last_end) = match frame.body {
-            Body::Seq(items) => {
+            Body::Seq(mut items) => {
+                items.shrink_to_fit();
                 let last = items.last().map(|n| n.span.end);
                 (
                     Value::Seq(Seq {
@@ -396,7 +401,8 @@ impl Builder<'_, '_> {
                     last,
                 )
             }
-            Body::Map { entries, key } => {
+            Body::Map { mut entries, key } => {
+                entries.shrink_to_fit();
                 if key.is_some() {
                     return Err(YamlError::Syntax {
                         offset: at.start,

@@ -38,6 +38,8 @@ impl LineIndex {
             }
             i += 1;
         }
+        // Held for every file of a repo: no growth slack.
+        starts.shrink_to_fit();
         LineIndex { starts }
     }
 

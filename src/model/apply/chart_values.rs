@@ -150,15 +150,21 @@ fn is_route(node: &Node) -> bool {
     node.as_map().is_some() && (node.get("parentRefs").is_some() || node.get("hostnames").is_some())
 }
 
-/// Route objects anywhere in the values (under keys `route`, `httpRoute`, `routes`, and one
-/// level below those), with their dotted paths; depth-bounded.
+/// The keys under which [`find_nested`] looks for routes (`retain` keeps them).
+pub(super) const ROUTE_KEYS: [&str; 4] = ["route", "httpRoute", "routes", "httpRoutes"];
+
+/// The deepest mapping of the values (the values are 0) whose keys [`find_nested`] reads.
+pub(super) const NESTED_ROUTE_DEPTH: usize = 5;
+
+/// Route objects anywhere in the values (under [`ROUTE_KEYS`], and one level below those), with
+/// their dotted paths; depth-bounded. What `retain` keeps of the values depends on this walk.
 fn find_nested<'v>(
     node: &'v Node,
     path: &mut String,
     depth: usize,
     out: &mut Vec<(String, &'v Node)>,
 ) {
-    if depth > 5 {
+    if depth > NESTED_ROUTE_DEPTH {
         return;
     }
     let Some(map) = node.as_map() else {
@@ -171,10 +177,7 @@ fn find_nested<'v>(
             path.push('.');
         }
         path.push_str(&key);
-        if matches!(
-            key.as_str(),
-            "route" | "httpRoute" | "routes" | "httpRoutes"
-        ) {
+        if ROUTE_KEYS.contains(&key.as_str()) {
             if is_route(v) {
                 out.push((path.clone(), v));
             } else if let Some(m) = v.as_map() {

@@ -7,14 +7,36 @@ use super::tree;
 
 /// Apply every operation of `ops` (a sequence of mappings) to `dest`; Err names the first
 /// operation that could not be applied (later ones are not applied, as Kustomize stops).
-pub fn apply_ops(dest: &mut Node, ops: &Node) -> Result<(), String> {
+/// `pruned` says which paths of `dest` the loader dropped (see `retain`): an operation there
+/// that fails is passed over, a `replace` there is an `add`.
+pub fn apply_ops(
+    dest: &mut Node,
+    ops: &Node,
+    pruned: &dyn Fn(&[String]) -> bool,
+) -> Result<(), String> {
     for op in tree::items(Some(ops)) {
-        apply_op(dest, op)?;
+        if let Err(e) = apply_op(dest, op, false) {
+            let in_pruned = |key: &str| {
+                let path = op.get(key).and_then(Node::as_text).unwrap_or("");
+                pointer(path).is_some_and(|t| pruned(&t))
+            };
+            let name = op.get("op").and_then(Node::as_text).unwrap_or("");
+            let passed_over = match name {
+                "move" | "copy" => in_pruned("from"),
+                _ => in_pruned("path"),
+            };
+            if !passed_over {
+                return Err(e);
+            }
+            if name == "replace" {
+                let _ = apply_op(dest, op, true);
+            }
+        }
     }
     Ok(())
 }
 
-fn apply_op(dest: &mut Node, op: &Node) -> Result<(), String> {
+fn apply_op(dest: &mut Node, op: &Node, replace_adds: bool) -> Result<(), String> {
     let name = op.get("op").and_then(Node::as_text).unwrap_or("");
     let path = op.get("path").and_then(Node::as_text).unwrap_or("");
     let tokens = pointer(path).ok_or_else(|| format!("invalid path `{path}`"))?;
@@ -24,7 +46,7 @@ fn apply_op(dest: &mut Node, op: &Node) -> Result<(), String> {
             let Some(value) = op.get("value") else {
                 return fail("no value");
             };
-            if name == "replace" && lookup(dest, &tokens).is_none() {
+            if name == "replace" && !replace_adds && lookup(dest, &tokens).is_none() {
                 return fail("nothing to replace");
             }
             insert(dest, &tokens, value.clone(), name == "add").or_else(|e| fail(&e))
@@ -154,7 +176,7 @@ mod tests {
              - {op: remove, path: /spec/tls/alpnProtocols/1}\n\
              - {op: copy, from: /metadata/name, path: /metadata/x~1y}\n",
         );
-        apply_ops(&mut d, &ops).unwrap();
+        apply_ops(&mut d, &ops, &|_| false).unwrap();
         assert_eq!(
             d.to_json(),
             serde_json::json!({
@@ -163,6 +185,21 @@ mod tests {
                          "tls": {"alpnProtocols": ["http/1.1"]}}
             })
         );
-        assert!(apply_ops(&mut d, &parse("- {op: replace, path: /nope/x, value: 1}\n")).is_err());
+        assert!(
+            apply_ops(
+                &mut d,
+                &parse("- {op: replace, path: /nope/x, value: 1}\n"),
+                &|_| false
+            )
+            .is_err()
+        );
+        // In a part the loader dropped, a failing operation is passed over and a replace adds.
+        let pruned = |t: &[String]| t.first().is_some_and(|t| t == "nope");
+        let ops = parse(
+            "- {op: remove, path: /nope/x}\n- {op: replace, path: /nope, value: 1}\n- {op: add, path: /y, value: 2}\n",
+        );
+        apply_ops(&mut d, &ops, &pruned).unwrap();
+        assert_eq!(d.get("nope").and_then(Node::as_i64), Some(1));
+        assert_eq!(d.get("y").and_then(Node::as_i64), Some(2));
     }
 }

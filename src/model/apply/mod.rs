@@ -14,7 +14,9 @@
 //! - `helm` (with `app_template` and `chart_values`) and `operators` add the routes and
 //!   Services that HelmRelease values and operator resources make;
 //! - what cannot be followed is a [`NotAnalysed`](super::resource::NotAnalysed) note of its
-//!   set, and manifest files no set uses are [`Applied::not_applied`].
+//!   set, and manifest files no set uses are [`Applied::not_applied`];
+//! - `retain` is what the loader keeps of each document for all of the above (and `eg`) to
+//!   read: a reader of a new kind or key changes it too.
 //!
 //! Working copies of nodes keep their spans: a node a patch brought points into the patch,
 //! a substituted scalar keeps the span of the text with the `${VAR}`, and nodes built from
@@ -39,6 +41,7 @@ mod namespace;
 mod operators;
 mod patch;
 pub(crate) mod regex;
+pub mod retain;
 mod set;
 mod substitute;
 mod tree;

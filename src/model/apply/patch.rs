@@ -7,7 +7,7 @@ use crate::yaml::Node;
 
 use super::item::{Item, group_of};
 use super::merge::{Outcome, strategic_merge};
-use super::{jsonpatch, regex};
+use super::{jsonpatch, regex, retain};
 
 /// One patch, parsed, with where it was written (for notes).
 #[derive(Clone, Debug)]
@@ -96,7 +96,9 @@ pub fn apply_patch(items: &mut Vec<Item>, patch: &Patch, notes: &mut Vec<NotAnal
                 continue;
             };
             for item in items.iter_mut().filter(|i| target.matches(i)) {
-                if let Err(e) = jsonpatch::apply_ops(&mut item.node, doc) {
+                let (group, kind) = (item.group().to_owned(), item.kind().to_owned());
+                let pruned = |path: &[String]| retain::pruned_path(&group, &kind, path);
+                if let Err(e) = jsonpatch::apply_ops(&mut item.node, doc, &pruned) {
                     notes.push(note(format!("patch failed on {}: {e}", item.key())));
                 }
             }
