@@ -144,6 +144,16 @@ pub enum Permission {
     Admin,
 }
 
+impl Permission {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Permission::Write => "write",
+            Permission::Maintain => "maintain",
+            Permission::Admin => "admin",
+        }
+    }
+}
+
 /// `commands`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CommandsConfig {

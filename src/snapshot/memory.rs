@@ -8,6 +8,8 @@ use super::{Entry, EntryState, ReadError, Snapshot, SnapshotError};
 #[derive(Clone, Debug, Default)]
 pub struct MemorySnapshot {
     files: BTreeMap<String, Result<Vec<u8>, String>>,
+    /// Files known by their size only (too large to fetch).
+    sized: BTreeMap<String, u64>,
 }
 
 impl MemorySnapshot {
@@ -20,6 +22,11 @@ impl MemorySnapshot {
         self
     }
 
+    /// A file known only by its size: listed, and refused as too large when read.
+    pub fn insert_sized(&mut self, path: impl Into<String>, size: u64) {
+        self.sized.insert(path.into(), size);
+    }
+
     pub fn insert_unreadable(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.files.insert(path.into(), Err(message.into()));
     }
@@ -27,7 +34,7 @@ impl MemorySnapshot {
 
 impl Snapshot for MemorySnapshot {
     fn entries(&self) -> Result<Vec<Entry>, SnapshotError> {
-        Ok(self
+        let mut entries: Vec<Entry> = self
             .files
             .iter()
             .map(|(path, content)| Entry {
@@ -35,10 +42,23 @@ impl Snapshot for MemorySnapshot {
                 size: content.as_ref().map_or(0, |c| c.len() as u64),
                 state: EntryState::File,
             })
-            .collect())
+            .chain(self.sized.iter().map(|(path, size)| Entry {
+                path: path.clone(),
+                size: *size,
+                state: EntryState::File,
+            }))
+            .collect();
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(entries)
     }
 
     fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
+        if let Some(size) = self.sized.get(path) {
+            return Err(ReadError::TooLarge {
+                size: *size,
+                limit,
+            });
+        }
         match self.files.get(path) {
             None => Err(ReadError::Io("no such file".into())),
             Some(Err(message)) => Err(ReadError::Io(message.clone())),

@@ -1,0 +1,330 @@
+//! The one façade over GitHub's REST API (octocrab underneath, its own retries off). App
+//! authentication: a JWT (RS256) for the App, installation tokens fetched and cached by octocrab
+//! until shortly before they expire, one client per installation. The retry rules live here:
+//! 5xx and transport errors are retried with backoff, but a request that creates something is
+//! retried only after looking for what it would have created; 403/429 rate limits wait for
+//! `retry-after` / `x-ratelimit-reset` (or hand the wait to the queue when it is long);
+//! content-creating requests are made one at a time per installation.
+
+mod repo;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use octocrab::Octocrab;
+use octocrab::models::{AppId, InstallationId};
+use serde_json::Value;
+
+pub use repo::{Commit, Pull, Repo, RepoInfo, TreeEntry};
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GitHubError {
+    #[error("GitHub answered {status} to {method} {path}: {message}")]
+    Status {
+        status: u16,
+        method: String,
+        path: String,
+        message: String,
+    },
+    #[error("GitHub's rate limit: retry in {retry_after_ms} ms")]
+    RateLimited { retry_after_ms: i64 },
+    #[error("talking to GitHub: {0}")]
+    Transport(String),
+    #[error("the App's key or ID: {0}")]
+    Auth(String),
+}
+
+impl GitHubError {
+    /// True when another attempt later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            GitHubError::Status { status, .. } => *status >= 500,
+            GitHubError::RateLimited { .. } | GitHubError::Transport(_) => true,
+            GitHubError::Auth(_) => false,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            GitHubError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// How requests are retried.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Attempts for one request (5xx, transport errors).
+    pub attempts: u32,
+    /// The first backoff; doubled each time.
+    pub base_delay: Duration,
+    /// Rate-limit waits up to this long are waited here; longer ones go back to the queue.
+    pub max_inline_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 4,
+            base_delay: Duration::from_millis(500),
+            max_inline_wait: Duration::from_secs(90),
+        }
+    }
+}
+
+/// Requests made, for the benchmarks in the notes and the no-op-push test.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub requests: AtomicU64,
+    pub writes: AtomicU64,
+}
+
+/// The App: its own client and one client per installation.
+pub struct GitHubApp {
+    app: Octocrab,
+    installations: std::sync::Mutex<HashMap<u64, Octocrab>>,
+    write_locks: std::sync::Mutex<HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
+    pub retry: RetryPolicy,
+    pub counters: Arc<Counters>,
+}
+
+impl GitHubApp {
+    /// `api_url`: `https://api.github.com` or a GitHub Enterprise `https://HOST/api/v3`.
+    pub fn new(api_url: &str, app_id: u64, private_key_pem: &str) -> Result<GitHubApp, GitHubError> {
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_key_pem.as_bytes())
+            .map_err(|e| GitHubError::Auth(format!("the private key is not an RSA PEM key: {e}")))?;
+        let app = Octocrab::builder()
+            .base_uri(api_url)
+            .map_err(|e| GitHubError::Auth(format!("the API URL {api_url}: {e}")))?
+            .app(AppId(app_id), key)
+            .set_connect_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .build()
+            .map_err(|e| GitHubError::Auth(e.to_string()))?;
+        Ok(GitHubApp {
+            app,
+            installations: Default::default(),
+            write_locks: Default::default(),
+            retry: RetryPolicy::default(),
+            counters: Arc::new(Counters::default()),
+        })
+    }
+
+    fn client(&self, installation: u64) -> Result<Octocrab, GitHubError> {
+        let mut map = self.installations.lock().expect("clients lock");
+        if let Some(c) = map.get(&installation) {
+            return Ok(c.clone());
+        }
+        let c = self
+            .app
+            .installation(InstallationId(installation))
+            .map_err(|e| GitHubError::Auth(e.to_string()))?;
+        map.insert(installation, c.clone());
+        Ok(c)
+    }
+
+    fn write_lock(&self, installation: u64) -> Arc<tokio::sync::Mutex<()>> {
+        self.write_locks
+            .lock()
+            .expect("locks lock")
+            .entry(installation)
+            .or_default()
+            .clone()
+    }
+
+    /// A repository of an installation.
+    pub fn repo(&self, installation: u64, owner: &str, name: &str) -> Result<Repo<'_>, GitHubError> {
+        Ok(Repo::new(self, self.client(installation)?, installation, owner, name))
+    }
+
+    /// The repositories an installation can access (`owner`, `name`).
+    pub async fn installation_repos(&self, installation: u64) -> Result<Vec<(String, String)>, GitHubError> {
+        let client = self.client(installation)?;
+        let v = self
+            .send(&client, installation, Method::Get, "/installation/repositories?per_page=100".into(), None)
+            .await?;
+        Ok(v["repositories"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| {
+                let (o, n) = r["full_name"].as_str()?.split_once('/')?;
+                Some((o.to_owned(), n.to_owned()))
+            })
+            .collect())
+    }
+
+    /// One request with the retry rules (not for creating requests: see [`GitHubApp::create`]).
+    pub(crate) async fn send(
+        &self,
+        client: &Octocrab,
+        installation: u64,
+        method: Method,
+        path: String,
+        body: Option<Value>,
+    ) -> Result<Value, GitHubError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.once(client, installation, method, &path, body.as_ref()).await {
+                Err(e) if e.is_transient() && attempt < self.retry.attempts => {
+                    self.wait_for(&e, attempt).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// A request that creates something: when it fails in a way that may have succeeded on
+    /// GitHub's side, `find` looks for the result before another attempt.
+    pub(crate) async fn create<F, Fut>(
+        &self,
+        client: &Octocrab,
+        installation: u64,
+        path: String,
+        body: Value,
+        find: F,
+    ) -> Result<Value, GitHubError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<Value>, GitHubError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.once(client, installation, Method::Post, &path, Some(&body)).await {
+                Err(e) if e.is_transient() && attempt < self.retry.attempts => {
+                    let maybe_done = !matches!(e, GitHubError::RateLimited { .. });
+                    if maybe_done {
+                        if let Some(found) = find().await? {
+                            return Ok(found);
+                        }
+                    }
+                    self.wait_for(&e, attempt).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn wait_for(&self, e: &GitHubError, attempt: u32) -> Result<(), GitHubError> {
+        let wait = match e {
+            GitHubError::RateLimited { retry_after_ms } => {
+                let d = Duration::from_millis((*retry_after_ms).max(0) as u64);
+                if d > self.retry.max_inline_wait {
+                    return Err(e.clone());
+                }
+                d
+            }
+            _ => self.retry.base_delay * 2u32.pow(attempt.saturating_sub(1)),
+        };
+        tracing::warn!("retrying in {wait:?}: {e}");
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    async fn once(
+        &self,
+        client: &Octocrab,
+        installation: u64,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, GitHubError> {
+        let lock = method.writes().then(|| self.write_lock(installation));
+        let _guard = match &lock {
+            Some(l) => Some(l.lock().await),
+            None => None,
+        };
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        if method.writes() {
+            self.counters.writes.fetch_add(1, Ordering::Relaxed);
+        }
+        let result = match method {
+            Method::Get => client._get(path).await,
+            Method::Post => client._post(path, body).await,
+            Method::Patch => client._patch(path, body).await,
+        };
+        let response = result.map_err(|e| GitHubError::Transport(e.to_string()))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = client
+            .body_to_string(response)
+            .await
+            .map_err(|e| GitHubError::Transport(e.to_string()))?;
+        let value: Value = if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        if (200..300).contains(&status) {
+            return Ok(value);
+        }
+        let message = value["message"].as_str().unwrap_or("").to_owned();
+        if status == 429 || (status == 403 && is_rate_limit(&headers, &message)) {
+            return Err(GitHubError::RateLimited {
+                retry_after_ms: retry_after_ms(&headers),
+            });
+        }
+        Err(GitHubError::Status {
+            status,
+            method: method.as_str().to_owned(),
+            path: path.to_owned(),
+            message,
+        })
+    }
+}
+
+fn header<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn is_rate_limit(headers: &http::HeaderMap, message: &str) -> bool {
+    header(headers, "retry-after").is_some()
+        || header(headers, "x-ratelimit-remaining") == Some("0")
+        || message.to_ascii_lowercase().contains("rate limit")
+}
+
+/// `retry-after` seconds; else until `x-ratelimit-reset` when nothing remains; else a minute.
+fn retry_after_ms(headers: &http::HeaderMap) -> i64 {
+    if let Some(s) = header(headers, "retry-after").and_then(|v| v.trim().parse::<i64>().ok()) {
+        return s * 1000;
+    }
+    if header(headers, "x-ratelimit-remaining") == Some("0") {
+        if let Some(reset) = header(headers, "x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok()) {
+            return (reset * 1000 - crate::queue::now_ms()).max(1000);
+        }
+    }
+    60_000
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+    Patch,
+}
+
+impl Method {
+    fn writes(self) -> bool {
+        self != Method::Get
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+        }
+    }
+}
+
+/// Installs the one rustls crypto provider (ring) and jsonwebtoken's (RustCrypto) for the
+/// process. Call at the start of every binary and test that talks to GitHub.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+}

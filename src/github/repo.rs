@@ -1,0 +1,347 @@
+//! The calls ws-fix makes on one repository, each on GitHub's documented path and body.
+
+use base64::Engine;
+use octocrab::Octocrab;
+use serde_json::{Value, json};
+
+use super::{GitHubApp, GitHubError, Method};
+
+/// What ws-fix needs of a repository.
+#[derive(Clone, Debug)]
+pub struct RepoInfo {
+    pub default_branch: String,
+    pub archived: bool,
+}
+
+/// One blob of a recursive tree.
+#[derive(Clone, Debug)]
+pub struct TreeEntry {
+    pub path: String,
+    pub sha: String,
+    pub size: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Commit {
+    pub sha: String,
+    pub message: String,
+    pub tree: String,
+    pub parents: Vec<String>,
+    pub verified: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Pull {
+    pub number: u64,
+    pub open: bool,
+    pub merged: bool,
+    pub title: String,
+    pub body: String,
+    pub head_ref: String,
+    pub head_sha: String,
+    pub labels: Vec<String>,
+    pub url: String,
+}
+
+impl Pull {
+    fn from(v: &Value) -> Pull {
+        Pull {
+            number: v["number"].as_u64().unwrap_or(0),
+            open: v["state"] == "open",
+            merged: v["merged"].as_bool().unwrap_or(false) || !v["merged_at"].is_null(),
+            title: v["title"].as_str().unwrap_or("").to_owned(),
+            body: v["body"].as_str().unwrap_or("").to_owned(),
+            head_ref: v["head"]["ref"].as_str().unwrap_or("").to_owned(),
+            head_sha: v["head"]["sha"].as_str().unwrap_or("").to_owned(),
+            labels: v["labels"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|l| l["name"].as_str().map(str::to_owned))
+                .collect(),
+            url: v["html_url"].as_str().unwrap_or("").to_owned(),
+        }
+    }
+}
+
+/// One repository of one installation.
+pub struct Repo<'a> {
+    gh: &'a GitHubApp,
+    client: Octocrab,
+    installation: u64,
+    pub owner: String,
+    pub name: String,
+}
+
+/// Percent-encodes a path segment.
+fn seg(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl<'a> Repo<'a> {
+    pub(super) fn new(gh: &'a GitHubApp, client: Octocrab, installation: u64, owner: &str, name: &str) -> Self {
+        Repo {
+            gh,
+            client,
+            installation,
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+
+    fn path(&self, rest: &str) -> String {
+        format!("/repos/{}/{}{rest}", seg(&self.owner), seg(&self.name))
+    }
+
+    async fn get(&self, rest: &str) -> Result<Value, GitHubError> {
+        self.gh
+            .send(&self.client, self.installation, Method::Get, self.path(rest), None)
+            .await
+    }
+
+    async fn patch(&self, rest: &str, body: Value) -> Result<Value, GitHubError> {
+        self.gh
+            .send(&self.client, self.installation, Method::Patch, self.path(rest), Some(body))
+            .await
+    }
+
+    /// A POST whose repetition is harmless (git objects are content-addressed).
+    async fn post_idempotent(&self, rest: &str, body: Value) -> Result<Value, GitHubError> {
+        self.gh
+            .send(&self.client, self.installation, Method::Post, self.path(rest), Some(body))
+            .await
+    }
+
+    pub async fn info(&self) -> Result<RepoInfo, GitHubError> {
+        let v = self.get("").await?;
+        Ok(RepoInfo {
+            default_branch: v["default_branch"].as_str().unwrap_or("main").to_owned(),
+            archived: v["archived"].as_bool().unwrap_or(false),
+        })
+    }
+
+    /// The commit a branch points at; `None` when it does not exist.
+    pub async fn branch_sha(&self, branch: &str) -> Result<Option<String>, GitHubError> {
+        match self.get(&format!("/git/ref/heads/{branch}")).await {
+            Ok(v) => Ok(v["object"]["sha"].as_str().map(str::to_owned)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn commit(&self, sha: &str) -> Result<Commit, GitHubError> {
+        let v = self.get(&format!("/git/commits/{sha}")).await?;
+        Ok(Commit {
+            sha: sha.to_owned(),
+            message: v["message"].as_str().unwrap_or("").to_owned(),
+            tree: v["tree"]["sha"].as_str().unwrap_or("").to_owned(),
+            parents: v["parents"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["sha"].as_str().map(str::to_owned))
+                .collect(),
+            verified: v["verification"]["verified"].as_bool().unwrap_or(false),
+        })
+    }
+
+    /// The blobs of a tree, recursively.
+    pub async fn tree(&self, sha: &str) -> Result<Vec<TreeEntry>, GitHubError> {
+        let v = self.get(&format!("/git/trees/{sha}?recursive=1")).await?;
+        Ok(v["tree"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["type"] == "blob")
+            .filter_map(|e| {
+                Some(TreeEntry {
+                    path: e["path"].as_str()?.to_owned(),
+                    sha: e["sha"].as_str()?.to_owned(),
+                    size: e["size"].as_u64().unwrap_or(0),
+                })
+            })
+            .collect())
+    }
+
+    pub async fn blob(&self, sha: &str) -> Result<Vec<u8>, GitHubError> {
+        let v = self.get(&format!("/git/blobs/{sha}")).await?;
+        let content: String = v["content"]
+            .as_str()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(content)
+            .map_err(|e| GitHubError::Transport(format!("blob {sha}: {e}")))
+    }
+
+    pub async fn create_blob(&self, content: &[u8]) -> Result<String, GitHubError> {
+        let body = json!({
+            "content": base64::engine::general_purpose::STANDARD.encode(content),
+            "encoding": "base64",
+        });
+        let v = self.post_idempotent("/git/blobs", body).await?;
+        Ok(v["sha"].as_str().unwrap_or("").to_owned())
+    }
+
+    /// A tree: `base_tree` with `files` (path, blob sha) put in.
+    pub async fn create_tree(&self, base_tree: &str, files: &[(String, String)]) -> Result<String, GitHubError> {
+        let entries: Vec<Value> = files
+            .iter()
+            .map(|(path, sha)| json!({"path": path, "mode": "100644", "type": "blob", "sha": sha}))
+            .collect();
+        let v = self
+            .post_idempotent("/git/trees", json!({"base_tree": base_tree, "tree": entries}))
+            .await?;
+        Ok(v["sha"].as_str().unwrap_or("").to_owned())
+    }
+
+    /// A commit with no author, committer or signature, so GitHub signs it as the App
+    /// (Verified).
+    pub async fn create_commit(&self, message: &str, tree: &str, parents: &[String]) -> Result<String, GitHubError> {
+        let v = self
+            .post_idempotent(
+                "/git/commits",
+                json!({"message": message, "tree": tree, "parents": parents}),
+            )
+            .await?;
+        Ok(v["sha"].as_str().unwrap_or("").to_owned())
+    }
+
+    /// Points `branch` at `sha`, creating it when needed (`force` moves it anywhere).
+    pub async fn set_branch(&self, branch: &str, sha: &str, exists: bool) -> Result<(), GitHubError> {
+        if exists {
+            self.patch(
+                &format!("/git/refs/heads/{branch}"),
+                json!({"sha": sha, "force": true}),
+            )
+            .await?;
+            return Ok(());
+        }
+        let path = self.path("/git/refs");
+        let body = json!({"ref": format!("refs/heads/{branch}"), "sha": sha});
+        let branch_owned = branch.to_owned();
+        let sha_owned = sha.to_owned();
+        self.gh
+            .create(&self.client, self.installation, path, body, || async {
+                Ok(match self.branch_sha(&branch_owned).await? {
+                    Some(s) if s == sha_owned => Some(Value::Null),
+                    _ => None,
+                })
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Every pull request (open and closed) whose head is `branch` of this repository.
+    pub async fn pulls(&self, branch: &str) -> Result<Vec<Pull>, GitHubError> {
+        // Without the `owner:` prefix GitHub ignores the filter.
+        let v = self
+            .get(&format!(
+                "/pulls?state=all&per_page=100&head={}:{}",
+                seg(&self.owner),
+                seg(branch)
+            ))
+            .await?;
+        Ok(v.as_array()
+            .into_iter()
+            .flatten()
+            .map(Pull::from)
+            .filter(|p| p.head_ref == branch)
+            .collect())
+    }
+
+    pub async fn create_pull(&self, title: &str, branch: &str, base: &str, body: &str) -> Result<Pull, GitHubError> {
+        let path = self.path("/pulls");
+        let req = json!({"title": title, "head": branch, "base": base, "body": body});
+        let v = self
+            .gh
+            .create(&self.client, self.installation, path, req, || async {
+                let open = self.pulls(branch).await?.into_iter().find(|p| p.open);
+                Ok(open.map(|p| json!({"number": p.number, "state": "open", "title": p.title, "body": p.body, "head": {"ref": p.head_ref, "sha": p.head_sha}, "html_url": p.url})))
+            })
+            .await?;
+        Ok(Pull::from(&v))
+    }
+
+    pub async fn update_pull(&self, number: u64, title: Option<&str>, body: Option<&str>, close: bool) -> Result<(), GitHubError> {
+        let mut req = serde_json::Map::new();
+        if let Some(t) = title {
+            req.insert("title".into(), t.into());
+        }
+        if let Some(b) = body {
+            req.insert("body".into(), b.into());
+        }
+        if close {
+            req.insert("state".into(), "closed".into());
+        }
+        self.patch(&format!("/pulls/{number}"), Value::Object(req)).await?;
+        Ok(())
+    }
+
+    /// `(id, body, author login)` of an issue's or pull request's comments.
+    pub async fn comments(&self, issue: u64) -> Result<Vec<(u64, String, String)>, GitHubError> {
+        let v = self.get(&format!("/issues/{issue}/comments?per_page=100")).await?;
+        Ok(v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                (
+                    c["id"].as_u64().unwrap_or(0),
+                    c["body"].as_str().unwrap_or("").to_owned(),
+                    c["user"]["login"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect())
+    }
+
+    /// Posts a comment (looking for it before a retry, so a 5xx that succeeded posts once).
+    pub async fn comment(&self, issue: u64, body: &str) -> Result<(), GitHubError> {
+        let path = self.path(&format!("/issues/{issue}/comments"));
+        self.gh
+            .create(&self.client, self.installation, path, json!({"body": body}), || async {
+                let found = self.comments(issue).await?.into_iter().find(|(_, b, _)| b == body);
+                Ok(found.map(|(id, _, _)| json!({"id": id})))
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub async fn react(&self, comment_id: u64, content: &str) -> Result<(), GitHubError> {
+        self.post_idempotent(
+            &format!("/issues/comments/{comment_id}/reactions"),
+            json!({"content": content}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn add_labels(&self, issue: u64, labels: &[&str]) -> Result<(), GitHubError> {
+        self.post_idempotent(&format!("/issues/{issue}/labels"), json!({"labels": labels}))
+            .await?;
+        Ok(())
+    }
+
+    /// The user's role on the repository (`admin`, `maintain`, `write`, `triage`, `read`, or a
+    /// custom role), `none` when they have none.
+    pub async fn role(&self, user: &str) -> Result<String, GitHubError> {
+        match self.get(&format!("/collaborators/{}/permission", seg(user))).await {
+            Ok(v) => Ok(v["role_name"]
+                .as_str()
+                .or_else(|| v["permission"].as_str())
+                .unwrap_or("none")
+                .to_owned()),
+            Err(e) if e.status() == Some(404) => Ok("none".into()),
+            Err(e) => Err(e),
+        }
+    }
+}
