@@ -109,7 +109,8 @@ impl Event {
                 name: r["name"].as_str()?.to_owned(),
             })
         };
-        let repo = || repo_of(&p["repository"]).ok_or_else(|| missing("installation or repository"));
+        let repo =
+            || repo_of(&p["repository"]).ok_or_else(|| missing("installation or repository"));
         Ok(match (event, action.as_str()) {
             ("ping", _) => Event::Ping,
             ("push", _) => {
@@ -117,10 +118,10 @@ impl Event {
                 for c in p["commits"].as_array().into_iter().flatten() {
                     for k in ["added", "modified", "removed"] {
                         for f in c[k].as_array().into_iter().flatten() {
-                            if let Some(f) = f.as_str() {
-                                if !paths.iter().any(|x| x == f) {
-                                    paths.push(f.to_owned());
-                                }
+                            if let Some(f) = f.as_str()
+                                && !paths.iter().any(|x| x == f)
+                            {
+                                paths.push(f.to_owned());
                             }
                         }
                     }

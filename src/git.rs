@@ -49,7 +49,10 @@ impl LocalRepo {
         let here = root
             .canonicalize()
             .map_err(|e| git2::Error::from_str(&e.to_string()))?;
-        let prefix = here.strip_prefix(&top).unwrap_or(Path::new("")).to_path_buf();
+        let prefix = here
+            .strip_prefix(&top)
+            .unwrap_or(Path::new(""))
+            .to_path_buf();
         Ok(LocalRepo { repo, prefix })
     }
 

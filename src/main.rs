@@ -71,6 +71,8 @@ enum Command {
         #[arg(long, default_value_t = load::DEFAULT_MAX_FILE_SIZE)]
         max_file_size: u64,
     },
+    /// Run the GitHub App: the webhook server, its durable queue and the worker.
+    Serve(ws_fix::server::Settings),
     /// Propose the fixes, one pull request per fix kind: prints each title, diff and body
     /// (nothing on disk changes); `--write` applies them to the working tree, `--branch`
     /// commits each on its own local branch `ws-fix/<kind>` with the pull request text.
@@ -203,7 +205,49 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             branch,
             max_file_size,
         } => fix(&path, rules, &only, write, branch, max_file_size),
+        Command::Serve(settings) => serve(settings, rules),
     }
+}
+
+fn serve(
+    settings: ws_fix::server::Settings,
+    rules_dir: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WS_FIX_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    ws_fix::github::install_crypto();
+    let catalogue = match rules_dir {
+        Some(dir) => ws_fix::catalogue::Catalogue::load_dir(dir)?,
+        None => ws_fix::catalogue::Catalogue::embedded()?,
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let app = ws_fix::app::App::from_settings(&settings, catalogue).await?;
+        let running = ws_fix::server::start(&settings, app).await?;
+        tracing::info!("ws-fix serving on {}", running.addr);
+        wait_for_signal().await;
+        running.stop().await;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn fix(

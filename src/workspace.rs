@@ -50,7 +50,10 @@ impl Workspace {
 
     /// Load every file, honouring the config's `ignore-paths`.
     pub fn load(&self, max_file_size: u64) -> Result<Loaded, WorkspaceError> {
-        Ok(load::load(&self.snapshot, &self.load_options(max_file_size))?)
+        Ok(load::load(
+            &self.snapshot,
+            &self.load_options(max_file_size),
+        )?)
     }
 
     /// The options [`Workspace::load`] uses.

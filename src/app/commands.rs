@@ -30,7 +30,14 @@ impl App {
         // The repo config may ask for more; read it from the default branch.
         let info = r.info().await?;
         let min = match r.branch_sha(&info.default_branch).await? {
-            Some(sha) => self.scan_commit(&r, &sha, &[]).await?.0.config.commands.min_permission,
+            Some(sha) => {
+                self.scan_commit(&r, &sha, &[])
+                    .await?
+                    .0
+                    .config
+                    .commands
+                    .min_permission
+            }
             None => Default::default(),
         };
         if !allowed(&role, min) {
@@ -53,7 +60,12 @@ impl App {
                     let _ = writeln!(reply, "{text}");
                 }
                 Err(e) => {
-                    let _ = writeln!(reply, "`{}`: {e}\n\n{}", p.text, crate::commands::help_text());
+                    let _ = writeln!(
+                        reply,
+                        "`{}`: {e}\n\n{}",
+                        p.text,
+                        crate::commands::help_text()
+                    );
                 }
             }
         }
@@ -91,7 +103,11 @@ impl App {
                 if closed.is_empty() {
                     format!("No open `{}` pull request to close.", kind.as_str())
                 } else {
-                    format!("Closed {}: `{}` will not be proposed again.", closed.join(", "), kind.as_str())
+                    format!(
+                        "Closed {}: `{}` will not be proposed again.",
+                        closed.join(", "),
+                        kind.as_str()
+                    )
                 }
             }
             Command::Unignore(kind) => {
@@ -102,7 +118,11 @@ impl App {
                     }
                 }
                 let report = self.sync(&c.repo, None, &[*kind], false).await?;
-                format!("`{}` may be proposed again. {}", kind.as_str(), describe(&report))
+                format!(
+                    "`{}` may be proposed again. {}",
+                    kind.as_str(),
+                    describe(&report)
+                )
             }
         })
     }
@@ -135,8 +155,14 @@ fn describe(report: &SyncReport) -> String {
             Opened(n) => format!("opened #{n}"),
             Updated(n) => format!("updated #{n}"),
             UpToDate(n) => format!("#{n} is up to date"),
-            Refused(n) => format!("not proposed: #{n} was closed without merging (`/ws-fix unignore {}`)", kind.as_str()),
-            HumanEdited(n) => format!("#{n} has commits by someone else: left as it is (`/ws-fix recreate {}`)", kind.as_str()),
+            Refused(n) => format!(
+                "not proposed: #{n} was closed without merging (`/ws-fix unignore {}`)",
+                kind.as_str()
+            ),
+            HumanEdited(n) => format!(
+                "#{n} has commits by someone else: left as it is (`/ws-fix recreate {}`)",
+                kind.as_str()
+            ),
             Closed(n) => format!("closed #{n}: no longer needed"),
         };
         let _ = writeln!(out, "- `{}`: {what}", kind.as_str());

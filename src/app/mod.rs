@@ -50,6 +50,37 @@ pub struct App {
     pub max_file_size: u64,
 }
 
+impl App {
+    /// The App from `serve`'s settings: its key, its bot login (asked from GitHub).
+    pub async fn from_settings(
+        settings: &crate::server::Settings,
+        catalogue: Catalogue,
+    ) -> Result<App, AppError> {
+        let app_id = settings
+            .app_id
+            .ok_or_else(|| AppError::Config("no App ID: set --app-id or WS_FIX_APP_ID".into()))?;
+        let key = match (&settings.private_key, &settings.private_key_file) {
+            (Some(k), _) => k.expose().to_owned(),
+            (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| {
+                AppError::Config(format!("the private key file {}: {e}", path.display()))
+            })?,
+            (None, None) => {
+                return Err(AppError::Config(
+                    "no private key: set --private-key-file or WS_FIX_PRIVATE_KEY_FILE".into(),
+                ));
+            }
+        };
+        let github = GitHubApp::new(&settings.github_api_url, app_id, &key)?;
+        let bot_login = github.bot_login().await?;
+        Ok(App {
+            github,
+            catalogue,
+            bot_login,
+            max_file_size: crate::load::DEFAULT_MAX_FILE_SIZE,
+        })
+    }
+}
+
 /// What a sync did, per fix kind.
 pub type SyncReport = BTreeMap<FixKind, Outcome>;
 
@@ -136,9 +167,15 @@ impl App {
         let Some((meta, _)) = Metadata::read(body) else {
             return Ok(());
         };
-        let r = self.github.repo(repo.installation, &repo.owner, &repo.name)?;
+        let r = self
+            .github
+            .repo(repo.installation, &repo.owner, &repo.name)?;
         let marker = "<!-- ws-fix: closed -->";
-        if r.comments(number).await?.iter().any(|(_, b, _)| b.contains(marker)) {
+        if r.comments(number)
+            .await?
+            .iter()
+            .any(|(_, b, _)| b.contains(marker))
+        {
             return Ok(());
         }
         r.comment(

@@ -109,7 +109,9 @@ impl App {
         only: &[FixKind],
         recreate: bool,
     ) -> Result<SyncReport, AppError> {
-        let r = self.github.repo(repo.installation, &repo.owner, &repo.name)?;
+        let r = self
+            .github
+            .repo(repo.installation, &repo.owner, &repo.name)?;
         let info = r.info().await?;
         let mut report = SyncReport::new();
         if info.archived {
@@ -128,7 +130,15 @@ impl App {
         }
         for (plan, pr) in scanned.fixes.plans.iter().zip(&scanned.prs) {
             let outcome = self
-                .publish(&r, &info.default_branch, &base, &base_tree, plan, pr, recreate)
+                .publish(
+                    &r,
+                    &info.default_branch,
+                    &base,
+                    &base_tree,
+                    plan,
+                    pr,
+                    recreate,
+                )
                 .await?;
             if let Some(o) = outcome {
                 report.insert(plan.kind, o);
@@ -216,13 +226,15 @@ impl App {
                 return Ok(Some(Outcome::HumanEdited(open.number)));
             }
             let same_change = ours
-                && Metadata::read(&c.message).is_some_and(|(m, _)| m.fingerprint == plan.fingerprint)
+                && Metadata::read(&c.message)
+                    .is_some_and(|(m, _)| m.fingerprint == plan.fingerprint)
                 && (c.parents[0] == base || self.holds(r, &c.tree, plan).await?);
             if same_change && !recreate {
                 // The body is refreshed unless a person edited it.
                 let edited = Metadata::read(&open.body).is_some_and(|(_, intact)| !intact);
                 if (open.body != pr.body || open.title != pr.title) && !edited {
-                    r.update_pull(open.number, Some(&pr.title), Some(&pr.body), false).await?;
+                    r.update_pull(open.number, Some(&pr.title), Some(&pr.body), false)
+                        .await?;
                     return Ok(Some(Outcome::Updated(open.number)));
                 }
                 return Ok(Some(Outcome::UpToDate(open.number)));
@@ -239,11 +251,14 @@ impl App {
         r.set_branch(branch, &commit, head.is_some()).await?;
         match open {
             Some(open) => {
-                r.update_pull(open.number, Some(&pr.title), Some(&pr.body), false).await?;
+                r.update_pull(open.number, Some(&pr.title), Some(&pr.body), false)
+                    .await?;
                 Ok(Some(Outcome::Updated(open.number)))
             }
             None => {
-                let created = r.create_pull(&pr.title, branch, default_branch, &pr.body).await?;
+                let created = r
+                    .create_pull(&pr.title, branch, default_branch, &pr.body)
+                    .await?;
                 r.add_labels(created.number, &[LABEL]).await?;
                 Ok(Some(Outcome::Opened(created.number)))
             }

@@ -6,7 +6,11 @@
 use crate::github::{GitHubError, Repo};
 use crate::snapshot::MemorySnapshot;
 
-pub async fn fetch(repo: &Repo<'_>, tree: &str, max_file_size: u64) -> Result<MemorySnapshot, GitHubError> {
+pub async fn fetch(
+    repo: &Repo<'_>,
+    tree: &str,
+    max_file_size: u64,
+) -> Result<MemorySnapshot, GitHubError> {
     let mut snap = MemorySnapshot::new();
     for entry in repo.tree(tree).await? {
         if !super::relevant(&entry.path) {

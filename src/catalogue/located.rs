@@ -87,10 +87,10 @@ fn polish(raw: &str) -> String {
         return format!("duplicate key `{key}`");
     }
     for prefix in ["unknown field `", "unknown variant `"] {
-        if let Some(rest) = raw.strip_prefix(prefix) {
-            if let Some(suggestion) = suggest_from_expected(rest) {
-                return format!("{raw} (did you mean `{suggestion}`?)");
-            }
+        if let Some(rest) = raw.strip_prefix(prefix)
+            && let Some(suggestion) = suggest_from_expected(rest)
+        {
+            return format!("{raw} (did you mean `{suggestion}`?)");
         }
     }
     raw.to_owned()

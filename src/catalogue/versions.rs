@@ -171,15 +171,15 @@ impl VersionsFile {
             if !v.pre.is_empty() || !v.build.is_empty() {
                 return Err(Problem::at(r, format!("list releases only, not `{v}`")));
             }
-            if let Some(prev) = releases.last() {
-                if *prev >= v {
-                    return Err(Problem::at(
-                        r,
-                        format!(
-                            "releases must be in ascending order without repeats (`{v}` after `{prev}`)"
-                        ),
-                    ));
-                }
+            if let Some(prev) = releases.last()
+                && *prev >= v
+            {
+                return Err(Problem::at(
+                    r,
+                    format!(
+                        "releases must be in ascending order without repeats (`{v}` after `{prev}`)"
+                    ),
+                ));
             }
             releases.push(v);
         }

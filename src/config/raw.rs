@@ -151,16 +151,16 @@ impl<'de> Deserialize<'de> for RawFixes {
 
 impl RawConfig {
     pub(super) fn validate(self) -> Result<RepoConfig, Problem> {
-        if let Some(v) = &self.version {
-            if v.value != SCHEMA_VERSION {
-                return Err(Problem::at(
-                    v,
-                    format!(
-                        "unsupported config version {} (this ws-fix reads version {SCHEMA_VERSION})",
-                        v.value
-                    ),
-                ));
-            }
+        if let Some(v) = &self.version
+            && v.value != SCHEMA_VERSION
+        {
+            return Err(Problem::at(
+                v,
+                format!(
+                    "unsupported config version {} (this ws-fix reads version {SCHEMA_VERSION})",
+                    v.value
+                ),
+            ));
         }
         let defaults = RepoConfig::default();
         let apps = match self.apps {

@@ -90,7 +90,9 @@ fn listener(
         .resource(model, key)
         .ok_or_else(|| format!("{key} is not in the applied set"))?;
     let spec = res.spec().ok_or("the policy has no spec")?;
-    let written = spec.path(&["tls", "alpnProtocols"]).filter(|n| !n.is_null());
+    let written = spec
+        .path(&["tls", "alpnProtocols"])
+        .filter(|n| !n.is_null());
     match written {
         Some(list) => {
             let at = edit::locate(cx.loaded, list.span)
@@ -140,7 +142,10 @@ fn listener(
             };
             let at = edit::locate(cx.loaded, target.span)
                 .ok_or("the policy's spec is not in a loaded file")?;
-            d.edit(at.file.id, edit::add_entry(at.file, at.node, key_name, &value)?);
+            d.edit(
+                at.file.id,
+                edit::add_entry(at.file, at.node, key_name, &value)?,
+            );
             let field = at.field(key_name);
             let field = if key_name == "tls" {
                 format!("{field}.alpnProtocols")

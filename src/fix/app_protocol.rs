@@ -45,7 +45,11 @@ pub(super) fn plan(
                     ),
                     Err((kind, reason)) => (kind, Err(reason)),
                 };
-                let d = if kind == FixKind::WsAppProtocol { &mut ws } else { &mut be };
+                let d = if kind == FixKind::WsAppProtocol {
+                    &mut ws
+                } else {
+                    &mut be
+                };
                 match result {
                     Ok(()) => {
                         d.finding(finding);
@@ -92,8 +96,12 @@ fn choose(
     if b.kind != BackendKind::Service {
         return Err((FixKind::WsAppProtocol, "the backend is not a Service: set `appProtocols: [gateway.envoyproxy.io/ws]` (or a TLS `alpnProtocols: [http/1.1]`) on it by hand".into()));
     }
-    let service = cx.catalogue.gate_holds(Gate::ServiceWsAppProtocol, &v.semver);
-    let backend = cx.catalogue.gate_holds(Gate::BackendWsAppProtocol, &v.semver);
+    let service = cx
+        .catalogue
+        .gate_holds(Gate::ServiceWsAppProtocol, &v.semver);
+    let backend = cx
+        .catalogue
+        .gate_holds(Gate::BackendWsAppProtocol, &v.semver);
     let prefer_backend = cx.config.fixes.prefer == Some(Prefer::Backend);
     if service && !prefer_backend && wanted(FixKind::WsAppProtocol) {
         return Ok(FixKind::WsAppProtocol);
@@ -104,14 +112,24 @@ fn choose(
     if service && wanted(FixKind::WsAppProtocol) {
         return Ok(FixKind::WsAppProtocol);
     }
-    let kind = if prefer_backend { FixKind::Backend } else { FixKind::WsAppProtocol };
+    let kind = if prefer_backend {
+        FixKind::Backend
+    } else {
+        FixKind::WsAppProtocol
+    };
     if service || backend {
-        return Err((kind, "the fix kinds that would work here are switched off in the repo config".into()));
+        return Err((
+            kind,
+            "the fix kinds that would work here are switched off in the repo config".into(),
+        ));
     }
-    Err((kind, format!(
-        "Envoy Gateway {} ignores both Service `kubernetes.io/ws` and Backend ws app protocols, so a change here would do nothing: upgrade Envoy Gateway to 1.7.4+, 1.8.1+ or 1.9+, or set `useClientProtocol: true` in the route's BackendTrafficPolicy",
-        v.version
-    )))
+    Err((
+        kind,
+        format!(
+            "Envoy Gateway {} ignores both Service `kubernetes.io/ws` and Backend ws app protocols, so a change here would do nothing: upgrade Envoy Gateway to 1.7.4+, 1.8.1+ or 1.9+, or set `useClientProtocol: true` in the route's BackendTrafficPolicy",
+            v.version
+        ),
+    ))
 }
 
 /// Sets the Service port's `appProtocol` (in the Service manifest or the HelmRelease values

@@ -48,9 +48,17 @@ pub(super) fn route_through_backend(
             None => edit::add_entry(r.file, r.node, field, &Y::str(value))?,
         };
         d.edit(r.file.id, e);
-        d.change(Change::new(&route_key, &r.field(field), &serde_json::json!(value)));
+        d.change(Change::new(
+            &route_key,
+            &r.field(field),
+            &serde_json::json!(value),
+        ));
     }
-    d.change(Change::new(&route_key, &r.field("name"), &serde_json::json!(name)));
+    d.change(Change::new(
+        &route_key,
+        &r.field("name"),
+        &serde_json::json!(name),
+    ));
 
     // The Backend, beside the route.
     let dir = edit::folder(&r.file.path);

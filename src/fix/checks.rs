@@ -67,7 +67,9 @@ fn alpn(spec: &Value, catalogue: &Catalogue, version: &semver::Version, out: &mu
         match p.as_str() {
             Some("http/1.0" | "http/1.1" | "h2") => {}
             Some(other) if any && !other.is_empty() => {}
-            _ => out.push(format!("tls.alpnProtocols value {p} is not accepted by {version}")),
+            _ => out.push(format!(
+                "tls.alpnProtocols value {p} is not accepted by {version}"
+            )),
         }
     }
 }
@@ -106,13 +108,17 @@ fn backend(spec: &Value, out: &mut Vec<String>) {
         if set != 1 {
             out.push("a Backend endpoint needs exactly one of fqdn, ip and unix (CEL)".into());
         }
-        if let Some(host) = e["fqdn"]["hostname"].as_str() {
-            if !host.contains('.') {
-                out.push(format!("Backend fqdn {host} is a single label (rejected)"));
-            }
+        if let Some(host) = e["fqdn"]["hostname"].as_str()
+            && !host.contains('.')
+        {
+            out.push(format!("Backend fqdn {host} is a single label (rejected)"));
         }
         for addr in [&e["fqdn"], &e["ip"]] {
-            if !addr.is_null() && !addr["port"].as_i64().is_some_and(|p| (1..=65535).contains(&p)) {
+            if !addr.is_null()
+                && !addr["port"]
+                    .as_i64()
+                    .is_some_and(|p| (1..=65535).contains(&p))
+            {
                 out.push("a Backend endpoint needs a port from 1 to 65535".into());
             }
         }
@@ -120,7 +126,11 @@ fn backend(spec: &Value, out: &mut Vec<String>) {
     for p in spec["appProtocols"].as_array().into_iter().flatten() {
         if !matches!(
             p.as_str(),
-            Some("gateway.envoyproxy.io/h2c" | "gateway.envoyproxy.io/ws" | "gateway.envoyproxy.io/wss")
+            Some(
+                "gateway.envoyproxy.io/h2c"
+                    | "gateway.envoyproxy.io/ws"
+                    | "gateway.envoyproxy.io/wss"
+            )
         ) {
             out.push(format!("Backend appProtocols value {p} is not accepted"));
         }
@@ -146,7 +156,11 @@ mod tests {
     use serde_json::json;
 
     fn errors(doc: Value) -> Vec<String> {
-        check(&doc, &Catalogue::embedded().unwrap(), &semver::Version::new(1, 5, 0))
+        check(
+            &doc,
+            &Catalogue::embedded().unwrap(),
+            &semver::Version::new(1, 5, 0),
+        )
     }
 
     #[test]

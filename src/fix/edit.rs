@@ -40,7 +40,10 @@ fn line_end(text: &str, start: usize, end: usize) -> usize {
 /// The text of a flow value (`[a, b]`, `{k: v}`).
 pub fn flow(v: &Y) -> String {
     match v {
-        Y::Seq(items) => format!("[{}]", items.iter().map(flow).collect::<Vec<_>>().join(", ")),
+        Y::Seq(items) => format!(
+            "[{}]",
+            items.iter().map(flow).collect::<Vec<_>>().join(", ")
+        ),
         Y::Map(entries) => format!(
             "{{{}}}",
             entries
@@ -58,7 +61,9 @@ pub fn flow(v: &Y) -> String {
 /// Adds `key: value` as the last entry of the mapping `map`.
 pub fn add_entry(file: &SourceFile, map: &Node, key: &str, value: &Y) -> Result<Edit, Refusal> {
     let Value::Map(m) = &map.value else {
-        return Err(format!("`{key}` would go into something that is not a mapping"));
+        return Err(format!(
+            "`{key}` would go into something that is not a mapping"
+        ));
     };
     let text = &file.text;
     if m.flow {
@@ -104,7 +109,9 @@ pub fn insert_item(
     let text = &file.text;
     if s.flow {
         return Ok(match (before, s.items.last()) {
-            (Some(i), _) => Edit::insert(s.items[i].span.start as usize, format!("{}, ", flow(item))),
+            (Some(i), _) => {
+                Edit::insert(s.items[i].span.start as usize, format!("{}, ", flow(item)))
+            }
             (None, Some(last)) => Edit::insert(last.span.end as usize, format!(", {}", flow(item))),
             (None, None) => Edit::insert(seq.span.end as usize - 1, flow(item)),
         });
@@ -115,7 +122,11 @@ pub fn insert_item(
     let body = render::items(std::slice::from_ref(item), dash, &style);
     match before {
         Some(i) => {
-            let (ls, _) = line_range(text, s.items[i].span.start as usize, s.items[i].span.start as usize);
+            let (ls, _) = line_range(
+                text,
+                s.items[i].span.start as usize,
+                s.items[i].span.start as usize,
+            );
             Ok(Edit::insert(ls, format!("{body}{}", style.line_ending)))
         }
         None => {
@@ -147,7 +158,11 @@ pub fn set_scalar(node: &Node, value: &str) -> Result<Edit, Refusal> {
         crate::yaml::ScalarStyle::Plain => render::scalar(value),
         _ => return Err("a block scalar".into()),
     };
-    Ok(Edit::replace(node.span.start as usize, node.span.end as usize, text))
+    Ok(Edit::replace(
+        node.span.start as usize,
+        node.span.end as usize,
+        text,
+    ))
 }
 
 /// The schema comment lines the repo puts before documents of `kind` (`# yaml-language-server:
@@ -178,7 +193,9 @@ pub fn schema_header(loaded: &Loaded, api_version: &str, kind: &str) -> Vec<Stri
 /// The `$schema` comment line at the top of a document (after its `---`), if any.
 fn header_line(text: &str, doc_start: usize) -> Option<String> {
     let rest = &text[doc_start..];
-    let rest = rest.strip_prefix("---").map_or(rest, |r| r.trim_start_matches([' ', '\t']));
+    let rest = rest
+        .strip_prefix("---")
+        .map_or(rest, |r| r.trim_start_matches([' ', '\t']));
     let rest = rest.trim_start_matches(['\r', '\n']);
     let line = rest.lines().next()?.trim_end();
     (line.starts_with('#') && line.contains("$schema=")).then(|| line.to_owned())
@@ -191,7 +208,13 @@ pub fn folder(path: &str) -> &str {
 
 /// `folder/name`, or `folder/stem-2.ext` ... when the name is taken.
 pub fn free_path(loaded: &Loaded, dir: &str, name: &str) -> String {
-    let join = |n: &str| if dir.is_empty() { n.to_owned() } else { format!("{dir}/{n}") };
+    let join = |n: &str| {
+        if dir.is_empty() {
+            n.to_owned()
+        } else {
+            format!("{dir}/{n}")
+        }
+    };
     let (stem, ext) = name.rsplit_once('.').unwrap_or((name, "yaml"));
     let taken = |p: &str| loaded.file(p).is_some() || loaded.skipped.iter().any(|s| s.path == p);
     let mut path = join(name);
@@ -231,14 +254,23 @@ pub fn list_resource(kustomization: &SourceFile, name: &str) -> Result<Edit, Ref
                 .iter()
                 .filter_map(Node::as_str)
                 .any(|s| s.starts_with("./"));
-            let entry = if dotted { format!("./{name}") } else { name.to_owned() };
+            let entry = if dotted {
+                format!("./{name}")
+            } else {
+                name.to_owned()
+            };
             if items.is_empty() {
                 return Err("an empty `resources: []`".into());
             }
             append_item(kustomization, list, &Y::Str(entry))
         }
         Some(_) => Err("its `resources` is not a list".into()),
-        None => add_entry(kustomization, root, "resources", &Y::Seq(vec![Y::str(name)])),
+        None => add_entry(
+            kustomization,
+            root,
+            "resources",
+            &Y::Seq(vec![Y::str(name)]),
+        ),
     }
 }
 
@@ -358,7 +390,12 @@ pub fn ensure(
                     return Err("only flags are replaced".into());
                 };
                 let e = set_scalar(at.node, &b.to_string())?;
-                return Ok((at.file.id, e, at.resource(fallback_namespace), at.path.join(".")));
+                return Ok((
+                    at.file.id,
+                    e,
+                    at.resource(fallback_namespace),
+                    at.path.join("."),
+                ));
             }
             Some(next) if next.as_map().is_some() => cur = next,
             Some(_) => return Err(format!("`{k}` is not a mapping")),
@@ -371,7 +408,12 @@ pub fn ensure(
                 let e = add_entry(at.file, at.node, k, &nested)?;
                 let mut field = at.path.clone();
                 field.extend(keys[i..].iter().map(|k| (*k).to_owned()));
-                return Ok((at.file.id, e, at.resource(fallback_namespace), field.join(".")));
+                return Ok((
+                    at.file.id,
+                    e,
+                    at.resource(fallback_namespace),
+                    field.join("."),
+                ));
             }
         }
     }
@@ -441,8 +483,14 @@ mod tests {
             "---\n# yaml-language-server: $schema=https://example.com/gateway.envoyproxy.io/backendtrafficpolicy_v1alpha1.json\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\n",
         ));
         assert_eq!(
-            schema_header(&loaded, "gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy"),
-            ["# yaml-language-server: $schema=https://example.com/gateway.envoyproxy.io/clienttrafficpolicy_v1alpha1.json"]
+            schema_header(
+                &loaded,
+                "gateway.envoyproxy.io/v1alpha1",
+                "ClientTrafficPolicy"
+            ),
+            [
+                "# yaml-language-server: $schema=https://example.com/gateway.envoyproxy.io/clienttrafficpolicy_v1alpha1.json"
+            ]
         );
         assert!(schema_header(&loaded, "v1", "Service").is_empty());
     }

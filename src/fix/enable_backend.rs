@@ -55,7 +55,10 @@ pub(super) fn enable(cx: &Cx, model: &Model, d: &mut Draft) -> Result<(), Refusa
         .clone()
         .ok_or("the Envoy Gateway configuration is in the envoy-gateway-config ConfigMap's embedded document, which ws-fix does not edit")?;
     if key.kind != "HelmRelease" {
-        return Err(format!("the Envoy Gateway install is a {}, whose values ws-fix does not edit", key.kind));
+        return Err(format!(
+            "the Envoy Gateway install is a {}, whose values ws-fix does not edit",
+            key.kind
+        ));
     }
     let res = cx
         .resource(model, &key)
@@ -64,7 +67,13 @@ pub(super) fn enable(cx: &Cx, model: &Model, d: &mut Draft) -> Result<(), Refusa
     let (file, e, resource, field) = edit::ensure(
         cx.loaded,
         spec,
-        &["values", "config", "envoyGateway", "extensionApis", "enableBackend"],
+        &[
+            "values",
+            "config",
+            "envoyGateway",
+            "extensionApis",
+            "enableBackend",
+        ],
         &Y::Bool(true),
         &key.namespace,
     )?;

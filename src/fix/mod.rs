@@ -29,7 +29,7 @@ use crate::config::RepoConfig;
 use crate::findings::{AssumedVersion, Finding};
 use crate::load::{LoadOptions, Loaded};
 use crate::model::eg::Model;
-use crate::model::{Applied, ResourceKey, Resource};
+use crate::model::{Applied, Resource, ResourceKey};
 use crate::snapshot::Snapshot;
 use crate::yaml::Span;
 
@@ -249,8 +249,11 @@ pub fn plan(
     let (drafts, mut declined) = drafts(&cx, only);
     let mut plans = Vec::new();
     for draft in drafts {
-        let locations: Vec<(RuleId, Span)> =
-            draft.findings.iter().map(|f| (f.rule, f.location)).collect();
+        let locations: Vec<(RuleId, Span)> = draft
+            .findings
+            .iter()
+            .map(|f| (f.rule, f.location))
+            .collect();
         match verify::verify(&cx, snapshot, options, draft) {
             Ok(plan) => plans.push(plan),
             Err((kind, reason)) => {
@@ -289,7 +292,9 @@ pub(crate) fn drafts(cx: &Cx, only: &[FixKind]) -> (Vec<Draft>, Vec<Declined>) {
     out.extend(ws);
     out.extend(backend);
     if wanted(FixKind::EnableBackend) {
-        let carried = out.iter().any(|d| d.kind == FixKind::Backend && !d.is_empty());
+        let carried = out
+            .iter()
+            .any(|d| d.kind == FixKind::Backend && !d.is_empty());
         out.push(enable_backend::plan(cx, carried, &mut declined));
     }
     out.retain(|d| !d.is_empty());

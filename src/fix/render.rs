@@ -21,7 +21,12 @@ impl Y {
     }
 
     pub fn map<const N: usize>(entries: [(&str, Y); N]) -> Y {
-        Y::Map(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+        Y::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        )
     }
 
     pub fn strs(items: &[&str]) -> Y {
@@ -192,7 +197,9 @@ mod tests {
         for s in ["http/1.1", "h2", "a b", "x-y"] {
             assert_eq!(scalar(s), s);
         }
-        for s in ["yes-no", "true", "1.5", "~", "", "a: b", "*x", "- x", "0x10", "null"] {
+        for s in [
+            "yes-no", "true", "1.5", "~", "", "a: b", "*x", "- x", "0x10", "null",
+        ] {
             let written = scalar(s);
             let text = format!("k: {written}\n");
             let docs = parse_stream(&text, &Limits::default()).unwrap();
@@ -213,7 +220,10 @@ mod tests {
                         ("name", Y::str("gw")),
                     ])]),
                 ),
-                ("tls", Y::map([("alpnProtocols", Y::strs(&["http/1.1", "h2"]))])),
+                (
+                    "tls",
+                    Y::map([("alpnProtocols", Y::strs(&["http/1.1", "h2"]))]),
+                ),
             ]),
         )];
         assert_eq!(

@@ -7,8 +7,8 @@ use super::edit::{self, Refusal};
 use super::render::Y;
 use super::{Change, Cx, Declined, Draft, ToCheck, affected};
 use crate::catalogue::{FixKind, RuleId};
-use crate::model::eg::{Model, PolicyKind, RouteRule, RuleOnListener, Why};
 use crate::model::ResourceKey;
+use crate::model::eg::{Model, PolicyKind, RouteRule, RuleOnListener, Why};
 use crate::rules::websocket_rules;
 
 pub(super) fn plan(cx: &Cx, declined: &mut Vec<Declined>) -> Draft {
@@ -16,13 +16,13 @@ pub(super) fn plan(cx: &Cx, declined: &mut Vec<Declined>) -> Draft {
     for model in cx.models {
         for (route, rule, on) in websocket_rules(model) {
             if on.websocket.value {
-                if cx.config.fixes.http_upgrade_explicit {
-                    if let Ok(Some(key)) = explicit(cx, model, on, &mut d) {
-                        add_check(&mut d, key);
-                        let a = affected(route, Some(&on.listener));
-                        if !d.affected.contains(&a) {
-                            d.affected.push(a);
-                        }
+                if cx.config.fixes.http_upgrade_explicit
+                    && let Ok(Some(key)) = explicit(cx, model, on, &mut d)
+                {
+                    add_check(&mut d, key);
+                    let a = affected(route, Some(&on.listener));
+                    if !d.affected.contains(&a) {
+                        d.affected.push(a);
                     }
                 }
                 continue;
@@ -77,11 +77,19 @@ fn in_place(
     if on.websocket.why == Why::RequestBuffer {
         return Err("`requestBuffer` in the BackendTrafficPolicy drops the upgrade, and Envoy Gateway rejects `httpUpgrade` beside it: remove `requestBuffer` from that policy (ws-fix does not remove settings)".into());
     }
-    if on.upgrade.value.iter().any(|u| u.eq_ignore_ascii_case("websocket")) {
+    if on
+        .upgrade
+        .value
+        .iter()
+        .any(|u| u.eq_ignore_ascii_case("websocket"))
+    {
         return Err("the listener's ClientTrafficPolicy lists websocket in `http1.ignoredUpgradeTypes`: remove that entry (ws-fix does not remove settings)".into());
     }
     if on.upgrade.ambiguous {
-        return Err("two BackendTrafficPolicies without a creation time claim this route (policy-conflict)".into());
+        return Err(
+            "two BackendTrafficPolicies without a creation time claim this route (policy-conflict)"
+                .into(),
+        );
     }
     let key = on
         .upgrade
@@ -96,8 +104,11 @@ fn in_place(
     if spec.get("requestBuffer").is_some() {
         return Err("the policy also sets `requestBuffer`, which Envoy Gateway rejects beside `httpUpgrade`".into());
     }
-    let list = spec.get("httpUpgrade").ok_or("the policy has no httpUpgrade list")?;
-    let at = edit::locate(cx.loaded, list.span).ok_or("the httpUpgrade list is not in a loaded file")?;
+    let list = spec
+        .get("httpUpgrade")
+        .ok_or("the policy has no httpUpgrade list")?;
+    let at =
+        edit::locate(cx.loaded, list.span).ok_or("the httpUpgrade list is not in a loaded file")?;
     d.edit(
         at.file.id,
         edit::append_item(at.file, at.node, &Y::map([("type", Y::str("websocket"))]))?,
@@ -131,7 +142,9 @@ fn explicit(
     let gateway_wide = model.policies.iter().any(|p| {
         p.kind == PolicyKind::BackendTrafficPolicy
             && &p.key == key
-            && p.targets.iter().all(|t| t.kind == "Gateway" && t.section_name.is_none())
+            && p.targets
+                .iter()
+                .all(|t| t.kind == "Gateway" && t.section_name.is_none())
     });
     if !gateway_wide {
         return Ok(None);
@@ -143,7 +156,10 @@ fn explicit(
     }
     let at = edit::locate(cx.loaded, spec.span).ok_or("not in a loaded file")?;
     let value = Y::Seq(vec![Y::map([("type", Y::str("websocket"))])]);
-    d.edit(at.file.id, edit::add_entry(at.file, at.node, "httpUpgrade", &value)?);
+    d.edit(
+        at.file.id,
+        edit::add_entry(at.file, at.node, "httpUpgrade", &value)?,
+    );
     d.change(Change::new(
         &at.resource(&key.namespace),
         &at.field("httpUpgrade"),

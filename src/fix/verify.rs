@@ -42,11 +42,12 @@ fn check(
     let mut seen: Vec<&Change> = Vec::new();
     for (id, edits) in &draft.edits {
         let file = cx.loaded.by_id(*id).ok_or("an edit of an unknown file")?;
-        let after = splice::apply_checked(&file.text, edits)
-            .map_err(|e| format!("{}: {e}", file.path))?;
-        let before_docs = parse_stream(&file.text, &Limits::default()).map_err(|e| e.to_string())?;
-        let after_docs = parse_stream(&after, &Limits::default())
-            .map_err(|e| format!("{}: {e}", file.path))?;
+        let after =
+            splice::apply_checked(&file.text, edits).map_err(|e| format!("{}: {e}", file.path))?;
+        let before_docs =
+            parse_stream(&file.text, &Limits::default()).map_err(|e| e.to_string())?;
+        let after_docs =
+            parse_stream(&after, &Limits::default()).map_err(|e| format!("{}: {e}", file.path))?;
         if before_docs.len() != after_docs.len() {
             return Err(format!("{}: the number of documents changed", file.path));
         }
@@ -64,12 +65,18 @@ fn check(
             }
             for p in &paths {
                 if !mine.iter().any(|c| related(&c.field, p)) {
-                    return Err(format!("{}: `{p}` changed, which the fix does not declare", file.path));
+                    return Err(format!(
+                        "{}: `{p}` changed, which the fix does not declare",
+                        file.path
+                    ));
                 }
             }
             for c in &mine {
                 if at(&aj, &c.field).map(value_text).as_deref() != Some(c.value.as_str()) {
-                    return Err(format!("{}: `{}` is not `{}` after the edit", file.path, c.field, c.value));
+                    return Err(format!(
+                        "{}: `{}` is not `{}` after the edit",
+                        file.path, c.field, c.value
+                    ));
                 }
                 seen.push(c);
             }
@@ -89,7 +96,10 @@ fn check(
             let declared: Vec<&Change> = draft
                 .changes
                 .iter()
-                .filter(|c| names(c, &j) && at(&j, &c.field).map(value_text).as_deref() == Some(c.value.as_str()))
+                .filter(|c| {
+                    names(c, &j)
+                        && at(&j, &c.field).map(value_text).as_deref() == Some(c.value.as_str())
+                })
                 .collect();
             if declared.is_empty() {
                 return Err(format!("{path}: a document the fix does not declare"));
@@ -105,7 +115,10 @@ fn check(
         overlay.insert(path.clone(), text.clone());
     }
     if let Some(c) = draft.changes.iter().find(|c| !seen.contains(c)) {
-        return Err(format!("the declared change {} is not in the edited files", c.entry()));
+        return Err(format!(
+            "the declared change {} is not in the edited files",
+            c.entry()
+        ));
     }
 
     // The tree with the change, re-loaded, re-modelled and re-scanned.
@@ -117,8 +130,7 @@ fn check(
         }
     }
     let (applied, models) = crate::model::build(&loaded, cx.catalogue, cx.config);
-    let findings =
-        crate::rules::run_with_ignores(&models, &applied.sets, cx.catalogue, cx.config);
+    let findings = crate::rules::run_with_ignores(&models, &applied.sets, cx.catalogue, cx.config);
     models_differ_as_intended(draft.kind, cx.models, &models)?;
     findings_resolved(&draft.findings, cx.findings, &findings)?;
     let again = super::Cx {
@@ -133,7 +145,11 @@ fn check(
     if let Some(d) = more.first() {
         return Err(format!(
             "planning again on the fixed tree changes more: {}",
-            d.changes.iter().map(Change::entry).collect::<Vec<_>>().join(", ")
+            d.changes
+                .iter()
+                .map(Change::entry)
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
 
@@ -267,7 +283,11 @@ fn diff(a: &Value, b: &Value, path: &mut Vec<String>, out: &mut Vec<String>) {
 }
 
 /// The facts of the models before and after may differ only as `kind` intends.
-fn models_differ_as_intended(kind: FixKind, before: &[Model], after: &[Model]) -> Result<(), String> {
+fn models_differ_as_intended(
+    kind: FixKind,
+    before: &[Model],
+    after: &[Model],
+) -> Result<(), String> {
     let flat = |models: &[Model]| -> BTreeMap<String, Value> {
         let mut out = BTreeMap::new();
         for m in models {
@@ -335,17 +355,24 @@ fn allowed(kind: FixKind, key: &str, old: &Value, new: &Value) -> bool {
         (FixKind::HttpUpgrade, "upgrade") => {
             let (o, n) = (list(old), list(new));
             n.contains(&"websocket".to_owned())
-                && n.iter().filter(|t| *t != "websocket").eq(o.iter().filter(|t| *t != "websocket"))
+                && n.iter()
+                    .filter(|t| *t != "websocket")
+                    .eq(o.iter().filter(|t| *t != "websocket"))
         }
-        (FixKind::WsAppProtocol | FixKind::Backend | FixKind::EnableBackend, "forceHTTP1Upstream") => {
-            old == &Value::Bool(false) && new == &Value::Bool(true)
-        }
+        (
+            FixKind::WsAppProtocol | FixKind::Backend | FixKind::EnableBackend,
+            "forceHTTP1Upstream",
+        ) => old == &Value::Bool(false) && new == &Value::Bool(true),
         _ => false,
     }
 }
 
 /// The findings the draft addresses are gone and no rule has more findings than before.
-fn findings_resolved(addressed: &[Finding], before: &[Finding], after: &[Finding]) -> Result<(), String> {
+fn findings_resolved(
+    addressed: &[Finding],
+    before: &[Finding],
+    after: &[Finding],
+) -> Result<(), String> {
     let count = |fs: &[Finding]| -> BTreeMap<&'static str, usize> {
         let mut m = BTreeMap::new();
         for f in fs.iter().filter(|f| f.ignored.is_none()) {

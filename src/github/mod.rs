@@ -93,9 +93,15 @@ pub struct GitHubApp {
 
 impl GitHubApp {
     /// `api_url`: `https://api.github.com` or a GitHub Enterprise `https://HOST/api/v3`.
-    pub fn new(api_url: &str, app_id: u64, private_key_pem: &str) -> Result<GitHubApp, GitHubError> {
-        let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_key_pem.as_bytes())
-            .map_err(|e| GitHubError::Auth(format!("the private key is not an RSA PEM key: {e}")))?;
+    pub fn new(
+        api_url: &str,
+        app_id: u64,
+        private_key_pem: &str,
+    ) -> Result<GitHubApp, GitHubError> {
+        let key =
+            jsonwebtoken::EncodingKey::from_rsa_pem(private_key_pem.as_bytes()).map_err(|e| {
+                GitHubError::Auth(format!("the private key is not an RSA PEM key: {e}"))
+            })?;
         let app = Octocrab::builder()
             .base_uri(api_url)
             .map_err(|e| GitHubError::Auth(format!("the API URL {api_url}: {e}")))?
@@ -136,15 +142,57 @@ impl GitHubApp {
     }
 
     /// A repository of an installation.
-    pub fn repo(&self, installation: u64, owner: &str, name: &str) -> Result<Repo<'_>, GitHubError> {
-        Ok(Repo::new(self, self.client(installation)?, installation, owner, name))
+    pub fn repo(
+        &self,
+        installation: u64,
+        owner: &str,
+        name: &str,
+    ) -> Result<Repo<'_>, GitHubError> {
+        Ok(Repo::new(
+            self,
+            self.client(installation)?,
+            installation,
+            owner,
+            name,
+        ))
+    }
+
+    /// The App's bot login (`<slug>[bot]`), from `GET /app` with the App's JWT.
+    pub async fn bot_login(&self) -> Result<String, GitHubError> {
+        let response = self
+            .app
+            ._get("/app")
+            .await
+            .map_err(|e| GitHubError::Transport(e.to_string()))?;
+        let status = response.status().as_u16();
+        let text = self
+            .app
+            .body_to_string(response)
+            .await
+            .map_err(|e| GitHubError::Transport(e.to_string()))?;
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        match v["slug"].as_str() {
+            Some(slug) if status == 200 => Ok(format!("{slug}[bot]")),
+            _ => Err(GitHubError::Auth(format!(
+                "GET /app answered {status}: {text}"
+            ))),
+        }
     }
 
     /// The repositories an installation can access (`owner`, `name`).
-    pub async fn installation_repos(&self, installation: u64) -> Result<Vec<(String, String)>, GitHubError> {
+    pub async fn installation_repos(
+        &self,
+        installation: u64,
+    ) -> Result<Vec<(String, String)>, GitHubError> {
         let client = self.client(installation)?;
         let v = self
-            .send(&client, installation, Method::Get, "/installation/repositories?per_page=100".into(), None)
+            .send(
+                &client,
+                installation,
+                Method::Get,
+                "/installation/repositories?per_page=100".into(),
+                None,
+            )
             .await?;
         Ok(v["repositories"]
             .as_array()
@@ -169,7 +217,10 @@ impl GitHubApp {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.once(client, installation, method, &path, body.as_ref()).await {
+            match self
+                .once(client, installation, method, &path, body.as_ref())
+                .await
+            {
                 Err(e) if e.is_transient() && attempt < self.retry.attempts => {
                     self.wait_for(&e, attempt).await?;
                 }
@@ -195,13 +246,14 @@ impl GitHubApp {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.once(client, installation, Method::Post, &path, Some(&body)).await {
+            match self
+                .once(client, installation, Method::Post, &path, Some(&body))
+                .await
+            {
                 Err(e) if e.is_transient() && attempt < self.retry.attempts => {
                     let maybe_done = !matches!(e, GitHubError::RateLimited { .. });
-                    if maybe_done {
-                        if let Some(found) = find().await? {
-                            return Ok(found);
-                        }
+                    if maybe_done && let Some(found) = find().await? {
+                        return Ok(found);
                     }
                     self.wait_for(&e, attempt).await?;
                 }
@@ -293,10 +345,11 @@ fn retry_after_ms(headers: &http::HeaderMap) -> i64 {
     if let Some(s) = header(headers, "retry-after").and_then(|v| v.trim().parse::<i64>().ok()) {
         return s * 1000;
     }
-    if header(headers, "x-ratelimit-remaining") == Some("0") {
-        if let Some(reset) = header(headers, "x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok()) {
-            return (reset * 1000 - crate::queue::now_ms()).max(1000);
-        }
+    if header(headers, "x-ratelimit-remaining") == Some("0")
+        && let Some(reset) =
+            header(headers, "x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok())
+    {
+        return (reset * 1000 - crate::queue::now_ms()).max(1000);
     }
     60_000
 }

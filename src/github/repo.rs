@@ -87,7 +87,13 @@ fn seg(s: &str) -> String {
 }
 
 impl<'a> Repo<'a> {
-    pub(super) fn new(gh: &'a GitHubApp, client: Octocrab, installation: u64, owner: &str, name: &str) -> Self {
+    pub(super) fn new(
+        gh: &'a GitHubApp,
+        client: Octocrab,
+        installation: u64,
+        owner: &str,
+        name: &str,
+    ) -> Self {
         Repo {
             gh,
             client,
@@ -103,20 +109,38 @@ impl<'a> Repo<'a> {
 
     async fn get(&self, rest: &str) -> Result<Value, GitHubError> {
         self.gh
-            .send(&self.client, self.installation, Method::Get, self.path(rest), None)
+            .send(
+                &self.client,
+                self.installation,
+                Method::Get,
+                self.path(rest),
+                None,
+            )
             .await
     }
 
     async fn patch(&self, rest: &str, body: Value) -> Result<Value, GitHubError> {
         self.gh
-            .send(&self.client, self.installation, Method::Patch, self.path(rest), Some(body))
+            .send(
+                &self.client,
+                self.installation,
+                Method::Patch,
+                self.path(rest),
+                Some(body),
+            )
             .await
     }
 
     /// A POST whose repetition is harmless (git objects are content-addressed).
     async fn post_idempotent(&self, rest: &str, body: Value) -> Result<Value, GitHubError> {
         self.gh
-            .send(&self.client, self.installation, Method::Post, self.path(rest), Some(body))
+            .send(
+                &self.client,
+                self.installation,
+                Method::Post,
+                self.path(rest),
+                Some(body),
+            )
             .await
     }
 
@@ -194,20 +218,32 @@ impl<'a> Repo<'a> {
     }
 
     /// A tree: `base_tree` with `files` (path, blob sha) put in.
-    pub async fn create_tree(&self, base_tree: &str, files: &[(String, String)]) -> Result<String, GitHubError> {
+    pub async fn create_tree(
+        &self,
+        base_tree: &str,
+        files: &[(String, String)],
+    ) -> Result<String, GitHubError> {
         let entries: Vec<Value> = files
             .iter()
             .map(|(path, sha)| json!({"path": path, "mode": "100644", "type": "blob", "sha": sha}))
             .collect();
         let v = self
-            .post_idempotent("/git/trees", json!({"base_tree": base_tree, "tree": entries}))
+            .post_idempotent(
+                "/git/trees",
+                json!({"base_tree": base_tree, "tree": entries}),
+            )
             .await?;
         Ok(v["sha"].as_str().unwrap_or("").to_owned())
     }
 
     /// A commit with no author, committer or signature, so GitHub signs it as the App
     /// (Verified).
-    pub async fn create_commit(&self, message: &str, tree: &str, parents: &[String]) -> Result<String, GitHubError> {
+    pub async fn create_commit(
+        &self,
+        message: &str,
+        tree: &str,
+        parents: &[String],
+    ) -> Result<String, GitHubError> {
         let v = self
             .post_idempotent(
                 "/git/commits",
@@ -218,7 +254,12 @@ impl<'a> Repo<'a> {
     }
 
     /// Points `branch` at `sha`, creating it when needed (`force` moves it anywhere).
-    pub async fn set_branch(&self, branch: &str, sha: &str, exists: bool) -> Result<(), GitHubError> {
+    pub async fn set_branch(
+        &self,
+        branch: &str,
+        sha: &str,
+        exists: bool,
+    ) -> Result<(), GitHubError> {
         if exists {
             self.patch(
                 &format!("/git/refs/heads/{branch}"),
@@ -260,7 +301,13 @@ impl<'a> Repo<'a> {
             .collect())
     }
 
-    pub async fn create_pull(&self, title: &str, branch: &str, base: &str, body: &str) -> Result<Pull, GitHubError> {
+    pub async fn create_pull(
+        &self,
+        title: &str,
+        branch: &str,
+        base: &str,
+        body: &str,
+    ) -> Result<Pull, GitHubError> {
         let path = self.path("/pulls");
         let req = json!({"title": title, "head": branch, "base": base, "body": body});
         let v = self
@@ -273,7 +320,13 @@ impl<'a> Repo<'a> {
         Ok(Pull::from(&v))
     }
 
-    pub async fn update_pull(&self, number: u64, title: Option<&str>, body: Option<&str>, close: bool) -> Result<(), GitHubError> {
+    pub async fn update_pull(
+        &self,
+        number: u64,
+        title: Option<&str>,
+        body: Option<&str>,
+        close: bool,
+    ) -> Result<(), GitHubError> {
         let mut req = serde_json::Map::new();
         if let Some(t) = title {
             req.insert("title".into(), t.into());
@@ -284,13 +337,16 @@ impl<'a> Repo<'a> {
         if close {
             req.insert("state".into(), "closed".into());
         }
-        self.patch(&format!("/pulls/{number}"), Value::Object(req)).await?;
+        self.patch(&format!("/pulls/{number}"), Value::Object(req))
+            .await?;
         Ok(())
     }
 
     /// `(id, body, author login)` of an issue's or pull request's comments.
     pub async fn comments(&self, issue: u64) -> Result<Vec<(u64, String, String)>, GitHubError> {
-        let v = self.get(&format!("/issues/{issue}/comments?per_page=100")).await?;
+        let v = self
+            .get(&format!("/issues/{issue}/comments?per_page=100"))
+            .await?;
         Ok(v.as_array()
             .into_iter()
             .flatten()
@@ -308,10 +364,20 @@ impl<'a> Repo<'a> {
     pub async fn comment(&self, issue: u64, body: &str) -> Result<(), GitHubError> {
         let path = self.path(&format!("/issues/{issue}/comments"));
         self.gh
-            .create(&self.client, self.installation, path, json!({"body": body}), || async {
-                let found = self.comments(issue).await?.into_iter().find(|(_, b, _)| b == body);
-                Ok(found.map(|(id, _, _)| json!({"id": id})))
-            })
+            .create(
+                &self.client,
+                self.installation,
+                path,
+                json!({"body": body}),
+                || async {
+                    let found = self
+                        .comments(issue)
+                        .await?
+                        .into_iter()
+                        .find(|(_, b, _)| b == body);
+                    Ok(found.map(|(id, _, _)| json!({"id": id})))
+                },
+            )
             .await?;
         Ok(())
     }
@@ -326,15 +392,21 @@ impl<'a> Repo<'a> {
     }
 
     pub async fn add_labels(&self, issue: u64, labels: &[&str]) -> Result<(), GitHubError> {
-        self.post_idempotent(&format!("/issues/{issue}/labels"), json!({"labels": labels}))
-            .await?;
+        self.post_idempotent(
+            &format!("/issues/{issue}/labels"),
+            json!({"labels": labels}),
+        )
+        .await?;
         Ok(())
     }
 
     /// The user's role on the repository (`admin`, `maintain`, `write`, `triage`, `read`, or a
     /// custom role), `none` when they have none.
     pub async fn role(&self, user: &str) -> Result<String, GitHubError> {
-        match self.get(&format!("/collaborators/{}/permission", seg(user))).await {
+        match self
+            .get(&format!("/collaborators/{}/permission", seg(user)))
+            .await
+        {
             Ok(v) => Ok(v["role_name"]
                 .as_str()
                 .or_else(|| v["permission"].as_str())

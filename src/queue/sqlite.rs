@@ -43,7 +43,7 @@ pub struct SqliteQueue {
 impl SqliteQueue {
     /// Opens (creating it if needed) `ws-fix.db` in `data_dir`.
     pub async fn open(data_dir: &Path) -> Result<SqliteQueue, QueueError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| sqlx::Error::Io(e))?;
+        std::fs::create_dir_all(data_dir).map_err(sqlx::Error::Io)?;
         let url = format!("sqlite://{}", data_dir.join("ws-fix.db").display());
         let options = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
@@ -55,7 +55,9 @@ impl SqliteQueue {
             .await?;
         for stmt in SCHEMA {
             // Constant statements of this file: nothing is interpolated.
-            sqlx::query(sqlx::AssertSqlSafe(*stmt)).execute(&pool).await?;
+            sqlx::query(sqlx::AssertSqlSafe(*stmt))
+                .execute(&pool)
+                .await?;
         }
         Ok(SqliteQueue { pool })
     }
@@ -193,9 +195,10 @@ impl SqliteQueue {
 
     /// Jobs per state (for `/metrics`).
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, QueueError> {
-        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows
             .iter()
             .map(|r| (r.get::<String, _>("state"), r.get::<i64, _>("n")))

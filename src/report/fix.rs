@@ -22,7 +22,12 @@ pub fn diff(f: &FileChange) -> String {
         .to_string()
 }
 
-pub fn human(fixes: &Fixes, prs: &[PullRequest], loaded: &Loaded, _catalogue: &Catalogue) -> String {
+pub fn human(
+    fixes: &Fixes,
+    prs: &[PullRequest],
+    loaded: &Loaded,
+    _catalogue: &Catalogue,
+) -> String {
     let mut out = String::new();
     for (plan, pr) in fixes.plans.iter().zip(prs) {
         out.push_str(&format!("=== {} ({})\n", pr.title, pr.branch));
@@ -44,7 +49,8 @@ pub fn human(fixes: &Fixes, prs: &[PullRequest], loaded: &Loaded, _catalogue: &C
                 "  {} at {}{}: {}\n",
                 d.rule.as_str(),
                 describe(loaded, d.location),
-                d.kind.map_or(String::new(), |k| format!(" ({})", k.as_str())),
+                d.kind
+                    .map_or(String::new(), |k| format!(" ({})", k.as_str())),
                 d.reason
             ));
         }

@@ -1,9 +1,9 @@
 //! Rendering results for people and machines.
 
 pub mod explain;
+pub mod fix;
 pub mod inventory;
 pub mod location;
-pub mod fix;
 pub mod pr;
 pub mod sarif;
 pub mod scan;

@@ -54,7 +54,10 @@ fn conventional(subjects: &[String]) -> Option<Option<String>> {
     let re = regex::Regex::new(r"^[a-z]+(\(([^)]+)\))?!?: ").expect("valid");
     let hits: Vec<Option<String>> = subjects
         .iter()
-        .filter_map(|s| re.captures(s).map(|c| c.get(2).map(|m| m.as_str().to_owned())))
+        .filter_map(|s| {
+            re.captures(s)
+                .map(|c| c.get(2).map(|m| m.as_str().to_owned()))
+        })
         .collect();
     if subjects.is_empty() || hits.len() * 2 < subjects.len() {
         return None;
@@ -102,18 +105,35 @@ pub fn title(plan: &Plan, subjects: &[String]) -> String {
 
 fn root_cause(kind: FixKind) -> &'static str {
     match kind {
-        FixKind::AlpnOrder => "Envoy Gateway offers `h2` before `http/1.1` on these HTTPS listeners, so browsers speak HTTP/2 to them, and Envoy Gateway never enables WebSockets over HTTP/2 (RFC 8441). Chrome opens a separate HTTP/1.1 connection for the WebSocket; other clients (reported for Firefox) fail.",
-        FixKind::HttpUpgrade => "The `httpUpgrade` list of the BackendTrafficPolicy replaces Envoy Gateway's default upgrade types, and it does not name `websocket`. Envoy therefore refuses the `Upgrade: websocket` handshake on these routes.",
-        FixKind::WsAppProtocol | FixKind::Backend => "The backend of these WebSocket routes can be reached over HTTP/2 (h2c, or TLS with automatic upstream ALPN), and a WebSocket upgrade cannot pass over an HTTP/2 upstream connection. A ws app protocol makes Envoy Gateway use HTTP/1.1 to that backend.",
-        FixKind::EnableBackend => "A route references a `Backend`, and Envoy Gateway only accepts that kind when `extensionApis.enableBackend` is true. Until then the route answers 500 for all traffic.",
+        FixKind::AlpnOrder => {
+            "Envoy Gateway offers `h2` before `http/1.1` on these HTTPS listeners, so browsers speak HTTP/2 to them, and Envoy Gateway never enables WebSockets over HTTP/2 (RFC 8441). Chrome opens a separate HTTP/1.1 connection for the WebSocket; other clients (reported for Firefox) fail."
+        }
+        FixKind::HttpUpgrade => {
+            "The `httpUpgrade` list of the BackendTrafficPolicy replaces Envoy Gateway's default upgrade types, and it does not name `websocket`. Envoy therefore refuses the `Upgrade: websocket` handshake on these routes."
+        }
+        FixKind::WsAppProtocol | FixKind::Backend => {
+            "The backend of these WebSocket routes can be reached over HTTP/2 (h2c, or TLS with automatic upstream ALPN), and a WebSocket upgrade cannot pass over an HTTP/2 upstream connection. A ws app protocol makes Envoy Gateway use HTTP/1.1 to that backend."
+        }
+        FixKind::EnableBackend => {
+            "A route references a `Backend`, and Envoy Gateway only accepts that kind when `extensionApis.enableBackend` is true. Until then the route answers 500 for all traffic."
+        }
     }
 }
 
 /// The body of a plan's pull request; `siblings` are the other pull requests of the same scan.
-pub fn body(plan: &Plan, loaded: &Loaded, catalogue: &Catalogue, siblings: &[PullRequest]) -> String {
+pub fn body(
+    plan: &Plan,
+    loaded: &Loaded,
+    catalogue: &Catalogue,
+    siblings: &[PullRequest],
+) -> String {
     let mut b = String::new();
     let info = catalogue.fix_kind(plan.kind);
-    b.push_str(&format!("**{}** (ws-fix `{}`)\n\n", info.title, plan.kind.as_str()));
+    b.push_str(&format!(
+        "**{}** (ws-fix `{}`)\n\n",
+        info.title,
+        plan.kind.as_str()
+    ));
 
     b.push_str("### What breaks\n\n");
     if plan.no_op {
@@ -146,11 +166,19 @@ pub fn body(plan: &Plan, loaded: &Loaded, catalogue: &Catalogue, siblings: &[Pul
     for c in &plan.changes {
         b.push_str(&format!(
             "- `{} {}/{}`: `{}` = `{}`\n",
-            c.resource.kind, c.resource.namespace, c.resource.name, c.field, short(&c.value)
+            c.resource.kind,
+            c.resource.namespace,
+            c.resource.name,
+            c.field,
+            short(&c.value)
         ));
     }
     for f in &plan.files {
-        let what = if f.before.is_none() { "new file" } else { "edited" };
+        let what = if f.before.is_none() {
+            "new file"
+        } else {
+            "edited"
+        };
         b.push_str(&format!("- {what}: `{}`\n", f.path));
     }
     if plan.kind == FixKind::AlpnOrder && !plan.listeners.is_empty() {
@@ -263,7 +291,9 @@ fn hosts(a: &Affected) -> String {
 }
 
 fn app(a: &Affected) -> String {
-    a.app.as_deref().map_or(String::new(), |x| format!(" ({x})"))
+    a.app
+        .as_deref()
+        .map_or(String::new(), |x| format!(" ({x})"))
 }
 
 fn short(v: &str) -> String {
@@ -335,7 +365,11 @@ mod tests {
     fn conventional_style_is_followed_with_its_scope() {
         let s = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         assert_eq!(
-            conventional(&s(&["fix(envoy): a", "feat(container): b", "fix(envoy): c"])),
+            conventional(&s(&[
+                "fix(envoy): a",
+                "feat(container): b",
+                "fix(envoy): c"
+            ])),
             Some(Some("envoy".into()))
         );
         assert_eq!(conventional(&s(&["feat: a", "chore: b"])), Some(None));

@@ -27,7 +27,9 @@ impl Metrics {
                 ));
                 last = name;
             }
-            out.push_str(&format!("ws_fix_{name}_total{{outcome=\"{outcome}\"}} {n}\n"));
+            out.push_str(&format!(
+                "ws_fix_{name}_total{{outcome=\"{outcome}\"}} {n}\n"
+            ));
         }
         out.push_str("# HELP ws_fix_jobs Jobs in the queue by state.\n# TYPE ws_fix_jobs gauge\n");
         for (state, n) in jobs {

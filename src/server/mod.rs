@@ -42,7 +42,10 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
     if state.queue.ping().await {
         (StatusCode::OK, "ready\n")
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "the queue database does not answer\n")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the queue database does not answer\n",
+        )
     }
 }
 

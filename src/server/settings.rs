@@ -55,7 +55,11 @@ pub struct Settings {
     #[arg(long, env = "WS_FIX_WEBHOOK_SECRET_PREVIOUS", hide_env_values = true)]
     pub webhook_secret_previous: Option<Secret>,
     /// GitHub's REST API (GitHub Enterprise: `https://HOST/api/v3`).
-    #[arg(long, env = "WS_FIX_GITHUB_API_URL", default_value = "https://api.github.com")]
+    #[arg(
+        long,
+        env = "WS_FIX_GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
     pub github_api_url: String,
     /// GitHub's web address (setup page, links).
     #[arg(long, env = "WS_FIX_GITHUB_URL", default_value = "https://github.com")]

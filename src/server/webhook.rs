@@ -55,7 +55,8 @@ pub(super) async fn receive(
         state.metrics.count("deliveries", "unauthorized");
         return (StatusCode::UNAUTHORIZED, "bad signature\n".into());
     }
-    let (Some(event_name), Some(delivery)) = (header("x-github-event"), header("x-github-delivery"))
+    let (Some(event_name), Some(delivery)) =
+        (header("x-github-event"), header("x-github-delivery"))
     else {
         state.metrics.count("deliveries", "bad_request");
         return (
@@ -88,7 +89,10 @@ pub(super) async fn receive(
             tracing::error!(delivery, "recording a delivery: {e}");
             state.metrics.count("deliveries", "error");
             // GitHub shows the delivery as failed; it can be redelivered.
-            (StatusCode::SERVICE_UNAVAILABLE, "the queue is unavailable\n".into())
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the queue is unavailable\n".into(),
+            )
         }
     }
 }
@@ -100,8 +104,16 @@ mod tests {
     #[test]
     fn githubs_test_vector() {
         let sig = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
-        assert!(signature_matches(b"It's a Secret to Everybody", b"Hello, World!", sig));
-        assert!(!signature_matches(b"It's a Secret to Everybody", b"Hello, World?", sig));
+        assert!(signature_matches(
+            b"It's a Secret to Everybody",
+            b"Hello, World!",
+            sig
+        ));
+        assert!(!signature_matches(
+            b"It's a Secret to Everybody",
+            b"Hello, World?",
+            sig
+        ));
         assert!(!signature_matches(b"other", b"Hello, World!", sig));
         assert!(!signature_matches(b"x", b"", "sha1=00"));
         assert!(!signature_matches(b"x", b"", "sha256=zz"));

@@ -54,10 +54,7 @@ impl Snapshot for MemorySnapshot {
 
     fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
         if let Some(size) = self.sized.get(path) {
-            return Err(ReadError::TooLarge {
-                size: *size,
-                limit,
-            });
+            return Err(ReadError::TooLarge { size: *size, limit });
         }
         match self.files.get(path) {
             None => Err(ReadError::Io("no such file".into())),

@@ -220,10 +220,10 @@ impl Builder<'_, '_> {
                     if let Some(last) = self.last_inserted_mut() {
                         last.set_anchor(Some(name));
                     }
-                } else if let Some(frame) = self.stack.last_mut() {
-                    if frame.anchor_id == id {
-                        frame.anchor_name = Some(name);
-                    }
+                } else if let Some(frame) = self.stack.last_mut()
+                    && frame.anchor_id == id
+                {
+                    frame.anchor_name = Some(name);
                 }
             }
             Event::Alias(id) => self.alias(id, bspan)?,
@@ -499,13 +499,13 @@ fn check_duplicate_keys(entries: &[(Node, Node)]) -> Result<(), YamlError> {
         if k.is_merge_key() {
             continue;
         }
-        if let Value::Scalar(s) = &k.value {
-            if !seen.insert(&*s.value) {
-                return Err(YamlError::DuplicateKey {
-                    offset: k.span.start,
-                    key: s.value.to_string(),
-                });
-            }
+        if let Value::Scalar(s) = &k.value
+            && !seen.insert(&*s.value)
+        {
+            return Err(YamlError::DuplicateKey {
+                offset: k.span.start,
+                key: s.value.to_string(),
+            });
         }
     }
     Ok(())

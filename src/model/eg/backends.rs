@@ -309,14 +309,14 @@ pub(crate) fn upstream_h2(
     if use_client_protocol || b.forces_http1.value {
         return None;
     }
-    if let Some(ap) = &b.app_protocol {
-        if ap.value == SERVICE_H2C || ap.value == BACKEND_H2C {
-            return Some(UpstreamH2 {
-                backend: index,
-                cause: UpstreamH2Cause::H2c,
-                span: ap.span,
-            });
-        }
+    if let Some(ap) = &b.app_protocol
+        && (ap.value == SERVICE_H2C || ap.value == BACKEND_H2C)
+    {
+        return Some(UpstreamH2 {
+            backend: index,
+            cause: UpstreamH2Cause::H2c,
+            span: ap.span,
+        });
     }
     let tls = b.tls.as_ref().filter(|t| t.value)?;
     if !catalogue.gate_holds(Gate::UpstreamAlpnAuto, version)

@@ -250,15 +250,15 @@ fn http_upgrade(
             return Decided::new(types, why, Some(k), Some(span));
         }
     }
-    if catalogue.gate_holds(Gate::RequestBufferBlocksUpgrade403, version) {
-        if let Some((n, p)) = g.field(&["requestBuffer"]) {
-            let span = p
-                .res
-                .spec()
-                .and_then(|s| key_span(s, "requestBuffer"))
-                .or(Some(n.span));
-            return Decided::new(Vec::new(), Why::RequestBuffer, Some(p.key.clone()), span);
-        }
+    if catalogue.gate_holds(Gate::RequestBufferBlocksUpgrade403, version)
+        && let Some((n, p)) = g.field(&["requestBuffer"])
+    {
+        let span = p
+            .res
+            .spec()
+            .and_then(|s| key_span(s, "requestBuffer"))
+            .or(Some(n.span));
+        return Decided::new(Vec::new(), Why::RequestBuffer, Some(p.key.clone()), span);
     }
     let (resource, span) = match primary {
         Some(p) => (Some(p.key.clone()), governs_span(p.res, "httpUpgrade")),

@@ -119,14 +119,14 @@ fn alpn(
             )
         }
     };
-    if let Some(p) = pick {
-        if p.unordered {
-            let mine = written.map(|(v, _)| v);
-            out.ambiguous = p
-                .others
-                .iter()
-                .any(|o| written_alpn(o).map(|(v, _)| v) != mine);
-        }
+    if let Some(p) = pick
+        && p.unordered
+    {
+        let mine = written.map(|(v, _)| v);
+        out.ambiguous = p
+            .others
+            .iter()
+            .any(|o| written_alpn(o).map(|(v, _)| v) != mine);
     }
     out
 }

@@ -39,10 +39,10 @@ pub(crate) fn intersect(listener: Option<&str>, route: &[String]) -> Vec<String>
             Some(l) if covers(&r, l) => Some(l.clone()),
             Some(_) => None,
         };
-        if let Some(p) = pick {
-            if !out.contains(&p) {
-                out.push(p);
-            }
+        if let Some(p) = pick
+            && !out.contains(&p)
+        {
+            out.push(p);
         }
     }
     out

@@ -140,14 +140,14 @@ pub(crate) fn read(
     }
     // ListenerSets whose Gateway is not modelled.
     for s in all_sets {
-        if !out.listener_sets.iter().any(|i| i.key == key(s)) {
-            if let Some(gateway) = parent_of(s) {
-                out.listener_sets.push(ListenerSetInfo {
-                    key: key(s),
-                    gateway,
-                    accepted: false,
-                });
-            }
+        if !out.listener_sets.iter().any(|i| i.key == key(s))
+            && let Some(gateway) = parent_of(s)
+        {
+            out.listener_sets.push(ListenerSetInfo {
+                key: key(s),
+                gateway,
+                accepted: false,
+            });
         }
     }
     out
