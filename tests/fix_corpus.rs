@@ -75,12 +75,22 @@ fn alpn_fix_is_the_two_line_swap_and_sticks() {
         let before: Vec<&str> = f.before.as_deref().unwrap().split('\n').collect();
         let after: Vec<&str> = f.after.split('\n').collect();
         assert_eq!(before.len(), after.len(), "{name}");
-        let changed: Vec<usize> = (0..before.len()).filter(|&i| before[i] != after[i]).collect();
+        let changed: Vec<usize> = (0..before.len())
+            .filter(|&i| before[i] != after[i])
+            .collect();
         assert_eq!(changed.len(), 2, "{name}: {changed:?}");
         let (i, j) = (changed[0], changed[1]);
         assert_eq!(j, i + 1, "{name}: adjacent list lines");
-        assert_eq!((before[i], before[j]), (after[j], after[i]), "{name}: a swap");
-        assert!(before[i].trim_start().starts_with("- h2"), "{name}: {}", before[i]);
+        assert_eq!(
+            (before[i], before[j]),
+            (after[j], after[i]),
+            "{name}: a swap"
+        );
+        assert!(
+            before[i].trim_start().starts_with("- h2"),
+            "{name}: {}",
+            before[i]
+        );
         assert!(after[i].trim_start().starts_with("- http/1.1"), "{name}");
 
         // Everything any plan writes validates against the CRD schemas.
@@ -93,14 +103,26 @@ fn alpn_fix_is_the_two_line_swap_and_sticks() {
 
         let dir = copy.to_str().unwrap();
         let out = ws_fix(&["fix", dir, "--write"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let scan = ws_fix(&["scan", dir, "--rule", "alpn-h2-first", "--format", "json"]);
         let json: serde_json::Value = serde_json::from_slice(&scan.stdout).unwrap();
-        assert_eq!(json["findings"].as_array().map(Vec::len), Some(0), "{name}: {json}");
+        assert_eq!(
+            json["findings"].as_array().map(Vec::len),
+            Some(0),
+            "{name}: {json}"
+        );
         let once = snapshot_of(&copy);
         let out = ws_fix(&["fix", dir, "--write"]);
         assert!(out.status.success());
-        assert_eq!(once, snapshot_of(&copy), "{name}: a second --write changed files");
+        assert_eq!(
+            once,
+            snapshot_of(&copy),
+            "{name}: a second --write changed files"
+        );
     }
 }
 
