@@ -75,10 +75,10 @@ fn parse_only(root: &Path) -> (usize, u64) {
             continue;
         };
         bytes += data.len() as u64;
-        if let Ok(text) = String::from_utf8(data) {
-            if let Ok(d) = parse_stream(&text, &Limits::default()) {
-                docs += d.len();
-            }
+        if let Ok(text) = String::from_utf8(data)
+            && let Ok(d) = parse_stream(&text, &Limits::default())
+        {
+            docs += d.len();
         }
     }
     (docs, bytes)

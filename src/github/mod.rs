@@ -85,7 +85,9 @@ pub struct Counters {
 /// The App: its own client and one client per installation.
 pub struct GitHubApp {
     app: Octocrab,
-    installations: std::sync::Mutex<HashMap<u64, Octocrab>>,
+    /// Shared, not cloned: a clone of an installation client copies its token cache instead of
+    /// sharing it, and would mint a new token.
+    installations: std::sync::Mutex<HashMap<u64, Arc<Octocrab>>>,
     write_locks: std::sync::Mutex<HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
     pub retry: RetryPolicy,
     pub counters: Arc<Counters>,
@@ -119,15 +121,16 @@ impl GitHubApp {
         })
     }
 
-    fn client(&self, installation: u64) -> Result<Octocrab, GitHubError> {
+    fn client(&self, installation: u64) -> Result<Arc<Octocrab>, GitHubError> {
         let mut map = self.installations.lock().expect("clients lock");
         if let Some(c) = map.get(&installation) {
             return Ok(c.clone());
         }
-        let c = self
-            .app
-            .installation(InstallationId(installation))
-            .map_err(|e| GitHubError::Auth(e.to_string()))?;
+        let c = Arc::new(
+            self.app
+                .installation(InstallationId(installation))
+                .map_err(|e| GitHubError::Auth(e.to_string()))?,
+        );
         map.insert(installation, c.clone());
         Ok(c)
     }

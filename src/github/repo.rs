@@ -67,7 +67,7 @@ impl Pull {
 /// One repository of one installation.
 pub struct Repo<'a> {
     gh: &'a GitHubApp,
-    client: Octocrab,
+    client: std::sync::Arc<Octocrab>,
     installation: u64,
     pub owner: String,
     pub name: String,
@@ -89,7 +89,7 @@ fn seg(s: &str) -> String {
 impl<'a> Repo<'a> {
     pub(super) fn new(
         gh: &'a GitHubApp,
-        client: Octocrab,
+        client: std::sync::Arc<Octocrab>,
         installation: u64,
         owner: &str,
         name: &str,

@@ -1,6 +1,8 @@
 //! Shared by the fixer's integration tests.
 #![allow(dead_code)]
 
+pub mod fake_github;
+
 use std::path::Path;
 
 use serde_json::Value;
