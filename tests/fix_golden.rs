@@ -4,6 +4,8 @@
 //! for what any pull request must hold (the files parse, the fingerprint, the metadata line).
 //! The declines are also asserted directly.
 
+mod common;
+
 use std::path::PathBuf;
 
 use ws_fix::catalogue::{FixKind, RuleId};
@@ -85,6 +87,12 @@ fn check_plan(case: &str, plan: &Plan, pr: &PullRequest) {
         let docs = parse_stream(&f.after, &Limits::default())
             .unwrap_or_else(|e| panic!("{case} {kind}: {} does not parse: {e}", f.path));
         assert!(!docs.is_empty(), "{case} {kind}: {} is empty", f.path);
+        let (_, failures) = common::validate_against_schemas(&f.after);
+        assert!(
+            failures.is_empty(),
+            "{case} {kind}: {} does not validate against the CRD schemas: {failures:?}",
+            f.path
+        );
         assert_ne!(
             f.before.as_deref(),
             Some(f.after.as_str()),
@@ -395,6 +403,19 @@ fn backend_with_ws_and_the_backend_api_enabled() {
     );
     // Carried by the backend plan: no separate enable-backend plan.
     assert!(run.plan(FixKind::EnableBackend).is_none());
+}
+
+#[test]
+fn an_app_outside_the_cluster_gets_a_backend_at_its_own_name() {
+    let run = golden("backend-external");
+    assert_eq!(run.kinds(), [FixKind::Backend]);
+    let backend = after(&run, FixKind::Backend, "apps/app/backend-app.yaml");
+    assert!(
+        backend.contains("hostname: homeassistant.home.arpa"),
+        "{backend}"
+    );
+    let hr = after(&run, FixKind::Backend, "network/envoy-gateway.yaml");
+    assert!(hr.contains("enableBackend: true"), "{hr}");
 }
 
 // 5. Declines

@@ -25,6 +25,18 @@ pub(super) fn route_through_backend(
         return Err("TLS to this backend is configured by a BackendTLSPolicy, which does not apply to a Backend: configure `Backend.spec.tls` by hand".into());
     }
     let port = b.port.ok_or("the backendRef has no port")?;
+    // An app outside the cluster (an ExternalName Service) is reached at its own name; a
+    // Service in the cluster at its cluster DNS name.
+    let service = b.resource.as_ref().and_then(|k| cx.resource(model, k));
+    let external = service
+        .and_then(|s| s.spec())
+        .filter(|s| s.get("type").and_then(|t| t.as_str()) == Some("ExternalName"))
+        .and_then(|s| s.get("externalName"))
+        .and_then(|n| n.as_str())
+        .map(str::to_owned);
+    let hostname = external
+        .clone()
+        .unwrap_or_else(|| format!("{}.{}.svc.cluster.local", b.name, b.namespace));
     let name = format!("{}-ws", b.name);
     let key = ResourceKey {
         kind: "Backend".into(),
@@ -69,13 +81,7 @@ pub(super) fn route_through_backend(
                 "endpoints",
                 Y::Seq(vec![Y::map([(
                     "fqdn",
-                    Y::map([
-                        (
-                            "hostname",
-                            Y::str(format!("{}.{}.svc.cluster.local", b.name, b.namespace)),
-                        ),
-                        ("port", Y::Int(port)),
-                    ]),
+                    Y::map([("hostname", Y::str(&hostname)), ("port", Y::Int(port))]),
                 )])]),
             ),
             ("appProtocols", Y::strs(&["gateway.envoyproxy.io/ws"])),
@@ -107,6 +113,10 @@ pub(super) fn route_through_backend(
         });
     }
     enable_backend::enable(cx, model, d)?;
+    if let Some(host) = external {
+        d.note(format!("Service {}/{} is an ExternalName for `{host}`, outside the cluster: the Backend reaches that name directly, with the ws app protocol forcing HTTP/1.1 to it.", b.namespace, b.name));
+        return Ok(());
+    }
     d.note("Cost: the Backend reaches the Service through its cluster DNS name, so Envoy sends traffic to the Service's cluster IP: per-endpoint load balancing, session persistence and active health checks no longer apply to this route, and every request of the route (not only WebSockets) goes over HTTP/1.1 upstream.");
     Ok(())
 }
