@@ -461,3 +461,52 @@ async fn signed_deliveries_through_the_server_survive_a_restart_and_redelivery()
     running.stop().await;
     assert_eq!(ctx.fake.pulls(OWNER, REPO).len(), 1);
 }
+
+#[tokio::test]
+async fn on_a_bot_pr_commands_act_on_its_kind_and_explain_shows_the_model() {
+    let ctx = setup(true).await;
+    ctx.app.run(&push(&main_sha(&ctx))).await.unwrap();
+    let alpn = open_bot_pulls(&ctx)
+        .into_iter()
+        .find(|(b, _)| b == "ws-fix/alpn-order")
+        .unwrap()
+        .1;
+    ctx.fake
+        .set_permission(OWNER, REPO, "erin", "write", "write");
+    let id = ctx
+        .fake
+        .post_comment_as(OWNER, REPO, alpn, "erin", "/ws-fix");
+    let event = Event::Comment(Comment {
+        repo: repo(),
+        issue: alpn,
+        is_pull_request: true,
+        comment_id: id,
+        author: "erin".into(),
+        author_is_bot: false,
+        body: "/ws-fix".into(),
+        previous_body: None,
+    });
+    ctx.app.run(&event).await.unwrap();
+    let reply = ctx
+        .fake
+        .comments(OWNER, REPO, alpn)
+        .into_iter()
+        .rfind(|c| c.user == ctx.app.bot_login)
+        .unwrap();
+    assert!(reply.body.contains("`alpn-order`"), "{}", reply.body);
+    assert!(!reply.body.contains("http-upgrade"), "{}", reply.body);
+
+    let issue = ctx.fake.create_issue(OWNER, REPO, "erin", "why");
+    ctx.app
+        .run(&comment(&ctx, issue, "erin", "/ws-fix explain"))
+        .await
+        .unwrap();
+    let reply = ctx
+        .fake
+        .comments(OWNER, REPO, issue)
+        .into_iter()
+        .rfind(|c| c.user == ctx.app.bot_login)
+        .unwrap();
+    assert!(reply.body.contains("```text"), "{}", reply.body);
+    assert!(reply.body.contains("Gateway network/envoy-external"), "{}", reply.body);
+}

@@ -77,18 +77,53 @@ impl App {
         let r = self
             .github
             .repo(c.repo.installation, &c.repo.owner, &c.repo.name)?;
+        // On a pull request: a bot PR's commands act on its own fix kind; scan and explain
+        // report on the PR's head; fixes are always proposed against the default branch.
+        let pull = if c.is_pull_request {
+            Some(r.pull(c.issue).await?)
+        } else {
+            None
+        };
+        let own_kind = pull.as_ref().and_then(|p| {
+            let (meta, _) = Metadata::read(&p.body)?;
+            p.head_ref
+                .starts_with("ws-fix/")
+                .then(|| meta.kind.parse::<crate::catalogue::FixKind>().ok())
+                .flatten()
+        });
+        let run_kinds = |kinds: &[crate::catalogue::FixKind]| -> Vec<crate::catalogue::FixKind> {
+            match own_kind {
+                Some(k) if kinds.is_empty() => vec![k],
+                _ => kinds.to_vec(),
+            }
+        };
         Ok(match command {
             Command::Help => crate::commands::help_text(),
-            Command::Run => describe(&self.sync(&c.repo, None, &[], false).await?),
-            Command::Fix(kinds) => describe(&self.sync(&c.repo, None, kinds, false).await?),
+            Command::Run => describe(&self.sync(&c.repo, None, &run_kinds(&[]), false).await?),
+            Command::Fix(kinds) => {
+                describe(&self.sync(&c.repo, None, &run_kinds(kinds), false).await?)
+            }
             Command::Recreate(kind) => describe(&self.sync(&c.repo, None, &[*kind], true).await?),
             Command::Scan | Command::Explain => {
-                let info = r.info().await?;
-                let Some(sha) = r.branch_sha(&info.default_branch).await? else {
-                    return Ok("The default branch has no commit yet.".into());
+                let (sha, what) = match pull.as_ref().filter(|_| own_kind.is_none()) {
+                    Some(p) => (p.head_sha.clone(), format!("the head of #{}", p.number)),
+                    None => {
+                        let info = r.info().await?;
+                        let Some(sha) = r.branch_sha(&info.default_branch).await? else {
+                            return Ok("The default branch has no commit yet.".into());
+                        };
+                        (sha, format!("`{}`", info.default_branch))
+                    }
                 };
                 let (scanned, _) = self.scan_commit(&r, &sha, &[]).await?;
-                findings_table(&scanned.loaded, &scanned.findings)
+                if *command == Command::Scan {
+                    format!(
+                        "Findings on {what}:\n\n{}",
+                        findings_table(&scanned.loaded, &scanned.findings)
+                    )
+                } else {
+                    explain_text(&scanned, &what)
+                }
             }
             Command::Ignore(kind) => {
                 let branch = &self.catalogue.fix_kind(*kind).branch;
@@ -168,6 +203,22 @@ fn describe(report: &SyncReport) -> String {
         let _ = writeln!(out, "- `{}`: {what}", kind.as_str());
     }
     out
+}
+
+/// What Envoy Gateway does with the commit, as `ws-fix explain` prints it.
+fn explain_text(scanned: &super::publish::Scanned, what: &str) -> String {
+    let (applied, models) =
+        crate::model::build(&scanned.loaded, &scanned.catalogue, &scanned.config);
+    let mut text = crate::report::explain::human(&models, &applied, &scanned.loaded, None);
+    // A comment holds at most 65,536 characters.
+    if text.len() > 60_000 {
+        text.truncate(text.floor_char_boundary(60_000));
+        text.push_str("\n... (cut: run `ws-fix explain` on a checkout for the rest)\n");
+    }
+    format!(
+        "What Envoy Gateway does with {what}:\n\n```text\n{}\n```",
+        text.replace("```", "'''")
+    )
 }
 
 fn findings_table(loaded: &crate::load::Loaded, findings: &[crate::findings::Finding]) -> String {

@@ -55,6 +55,7 @@ impl Outcome {
 /// The scan of one commit, ready to publish.
 pub(super) struct Scanned {
     pub config: RepoConfig,
+    pub catalogue: crate::catalogue::Catalogue,
     pub loaded: crate::load::Loaded,
     pub fixes: crate::fix::Fixes,
     pub prs: Vec<PullRequest>,
@@ -91,6 +92,7 @@ impl App {
         Ok((
             Scanned {
                 config,
+                catalogue,
                 loaded,
                 fixes,
                 prs,

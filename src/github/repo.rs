@@ -301,6 +301,10 @@ impl<'a> Repo<'a> {
             .collect())
     }
 
+    pub async fn pull(&self, number: u64) -> Result<Pull, GitHubError> {
+        Ok(Pull::from(&self.get(&format!("/pulls/{number}")).await?))
+    }
+
     pub async fn create_pull(
         &self,
         title: &str,
