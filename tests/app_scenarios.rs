@@ -508,5 +508,36 @@ async fn on_a_bot_pr_commands_act_on_its_kind_and_explain_shows_the_model() {
         .rfind(|c| c.user == ctx.app.bot_login)
         .unwrap();
     assert!(reply.body.contains("```text"), "{}", reply.body);
-    assert!(reply.body.contains("Gateway network/envoy-external"), "{}", reply.body);
+    assert!(
+        reply.body.contains("Gateway network/envoy-external"),
+        "{}",
+        reply.body
+    );
+}
+
+#[tokio::test]
+async fn report_only_mode_keeps_one_issue_and_opens_no_pr() {
+    let ctx = setup(false).await;
+    let sha = ctx.fake.push_commit(
+        OWNER,
+        REPO,
+        "main",
+        "alice",
+        "report first",
+        &[(".github/ws-fix.yml", Some("version: 1\nmode: report\n"))],
+    );
+    ctx.app.run(&push(&sha)).await.unwrap();
+    ctx.app.run(&push(&sha)).await.unwrap();
+    assert!(open_bot_pulls(&ctx).is_empty());
+    let issues: Vec<_> = ctx.fake.with_state(|s| {
+        s.repos[&format!("{OWNER}/{REPO}")]
+            .issues
+            .values()
+            .cloned()
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(issues.len(), 1, "one report issue, not one per push");
+    let body = issues[0].body.clone().unwrap();
+    assert!(body.contains("`alpn-h2-first`"), "{body}");
+    assert!(body.contains("ws-fix/alpn-order"), "{body}");
 }

@@ -221,7 +221,10 @@ fn explain_text(scanned: &super::publish::Scanned, what: &str) -> String {
     )
 }
 
-fn findings_table(loaded: &crate::load::Loaded, findings: &[crate::findings::Finding]) -> String {
+pub(super) fn findings_table(
+    loaded: &crate::load::Loaded,
+    findings: &[crate::findings::Finding],
+) -> String {
     let counted: Vec<_> = findings.iter().filter(|f| f.ignored.is_none()).collect();
     if counted.is_empty() {
         return "No findings on the default branch.".into();

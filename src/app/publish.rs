@@ -127,7 +127,11 @@ impl App {
             },
         };
         let (scanned, base_tree) = self.scan_commit(&r, &base, only).await?;
-        if scanned.config.paused || scanned.config.mode == Mode::Report {
+        if scanned.config.paused {
+            return Ok(report);
+        }
+        if scanned.config.mode == Mode::Report {
+            self.report(&r, &base, &scanned).await?;
             return Ok(report);
         }
         for (plan, pr) in scanned.fixes.plans.iter().zip(&scanned.prs) {
@@ -181,6 +185,47 @@ impl App {
             }
         }
         Ok(report)
+    }
+
+    /// Report-only mode: one issue (label `ws-fix`) holds the findings and the changes ws-fix
+    /// would propose; it is edited only when its text changes.
+    async fn report(&self, r: &Repo<'_>, base: &str, scanned: &Scanned) -> Result<(), AppError> {
+        let marker = "<!-- ws-fix: report -->";
+        let mut body = format!(
+            "ws-fix runs in report-only mode here (`mode: report` in the repo config): nothing is changed, this issue lists what it finds on the default branch (last scanned: `{}`).\n\n",
+            &base[..base.len().min(12)]
+        );
+        body.push_str(&super::commands::findings_table(
+            &scanned.loaded,
+            &scanned.findings,
+        ));
+        if !scanned.prs.is_empty() {
+            body.push_str("\n\nChanges ws-fix would propose (set `mode: pull-requests` to get them as pull requests):\n\n");
+            for pr in &scanned.prs {
+                body.push_str(&format!("- `{}`: {}\n", pr.branch, pr.title));
+            }
+        }
+        body.push_str(&format!("\n\n{marker}"));
+        let mine: Vec<(u64, String)> = r
+            .own_issues(&self.bot_login, LABEL)
+            .await?
+            .into_iter()
+            .filter(|(_, b)| b.contains(marker))
+            .collect();
+        match mine.first() {
+            Some((_, old)) if *old == body => {}
+            Some((n, _)) => r.update_issue_body(*n, &body).await?,
+            None => {
+                r.create_issue(
+                    "ws-fix report: WebSocket problems in the Envoy Gateway configuration",
+                    &body,
+                    LABEL,
+                    &self.bot_login,
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]

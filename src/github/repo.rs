@@ -386,6 +386,58 @@ impl<'a> Repo<'a> {
         Ok(())
     }
 
+    /// The open issues the App opened with `label` (number, body).
+    pub async fn own_issues(
+        &self,
+        creator: &str,
+        label: &str,
+    ) -> Result<Vec<(u64, String)>, GitHubError> {
+        let v = self
+            .get(&format!(
+                "/issues?state=open&per_page=100&creator={}&labels={}",
+                seg(creator),
+                seg(label)
+            ))
+            .await?;
+        Ok(v.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|i| i["pull_request"].is_null())
+            .map(|i| {
+                (
+                    i["number"].as_u64().unwrap_or(0),
+                    i["body"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect())
+    }
+
+    /// Opens an issue (looking for it by title and label before a retry).
+    pub async fn create_issue(
+        &self,
+        title: &str,
+        body: &str,
+        label: &str,
+        creator: &str,
+    ) -> Result<u64, GitHubError> {
+        let path = self.path("/issues");
+        let req = json!({"title": title, "body": body, "labels": [label]});
+        let v = self
+            .gh
+            .create(&self.client, self.installation, path, req, || async {
+                let found = self.own_issues(creator, label).await?.into_iter().next();
+                Ok(found.map(|(n, _)| json!({"number": n})))
+            })
+            .await?;
+        Ok(v["number"].as_u64().unwrap_or(0))
+    }
+
+    pub async fn update_issue_body(&self, number: u64, body: &str) -> Result<(), GitHubError> {
+        self.patch(&format!("/issues/{number}"), json!({"body": body}))
+            .await?;
+        Ok(())
+    }
+
     pub async fn react(&self, comment_id: u64, content: &str) -> Result<(), GitHubError> {
         self.post_idempotent(
             &format!("/issues/comments/{comment_id}/reactions"),

@@ -1650,6 +1650,54 @@ impl State {
             }
 
             // --- issues, comments, labels, reactions ---------------------------------------
+            ("GET", "/issues") => {
+                let state = q("state").unwrap_or("open");
+                let creator = q("creator");
+                let labels: Vec<&str> = q("labels").map_or(Vec::new(), |l| l.split(',').collect());
+                let items: Vec<Value> = r
+                    .issues
+                    .values()
+                    .filter(|i| state == "all" || i.state == state)
+                    .filter(|i| creator.is_none_or(|c| i.user.eq_ignore_ascii_case(c)))
+                    .filter(|i| labels.iter().all(|l| i.labels.iter().any(|x| x == l)))
+                    .map(|i| r.issue_json(&base, &html, i))
+                    .collect();
+                paginate(items, &q, &format!("{base}/issues"))
+            }
+            ("POST", "/issues") => {
+                let Some(title) = str_field("title") else {
+                    return Reply::error(422, "title is missing");
+                };
+                let number = r.next_number;
+                r.next_number += 1;
+                let mut issue = Issue::new(number, new_id, &title, str_field("body"), &bot, None);
+                issue.labels = body["labels"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|l| l.as_str().map(str::to_owned))
+                    .collect();
+                let json = r.issue_json(&base, &html, &issue);
+                r.issues.insert(number, issue);
+                Reply::json(201, json)
+            }
+            ("PATCH", "/issues/{issue_number}") => match r.issues.get_mut(&issue_number()) {
+                Some(i) => {
+                    if let Some(t) = str_field("title") {
+                        i.title = t;
+                    }
+                    if let Some(b) = str_field("body") {
+                        i.body = Some(b);
+                    }
+                    if let Some(st) = str_field("state") {
+                        i.state = st;
+                    }
+                    i.updated_at = now.clone();
+                    let i = i.clone();
+                    Reply::json(200, r.issue_json(&base, &html, &i))
+                }
+                None => Reply::not_found(),
+            },
             ("GET", "/issues/{issue_number}") => match r.issues.get(&issue_number()) {
                 Some(i) => Reply::json(200, r.issue_json(&base, &html, i)),
                 None => Reply::not_found(),
