@@ -271,3 +271,34 @@ async fn installation_events_fan_out_and_removal_drops_queued_work() {
         "queued jobs of a removed installation are dropped"
     );
 }
+
+#[tokio::test]
+async fn one_job_per_repository_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = ws_fix::queue::SqliteQueue::open(dir.path()).await.unwrap();
+    let push = |repo: &str| Event::Push {
+        repo: ws_fix::events::RepoRef {
+            installation: 1,
+            owner: "acme".into(),
+            name: repo.into(),
+        },
+        git_ref: "refs/heads/main".into(),
+        after: "0".repeat(40),
+        default_branch: "main".into(),
+        sender: "alice".into(),
+        sender_is_bot: false,
+        paths: Vec::new(),
+    };
+    queue.record("a1", "push", &push("a")).await.unwrap();
+    queue.record("a2", "push", &push("a")).await.unwrap();
+    queue.record("b1", "push", &push("b")).await.unwrap();
+    let first = queue.claim().await.unwrap().unwrap();
+    assert_eq!(first.delivery, "a1");
+    // a2 waits for a1; b1 may run beside it.
+    let second = queue.claim().await.unwrap().unwrap();
+    assert_eq!(second.delivery, "b1");
+    assert!(queue.claim().await.unwrap().is_none());
+    queue.complete(&first).await.unwrap();
+    let third = queue.claim().await.unwrap().unwrap();
+    assert_eq!(third.delivery, "a2");
+}
