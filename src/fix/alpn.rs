@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use super::edit::{self, Refusal};
 use super::render::{self, Y};
-use super::{Change, Cx, Declined, Draft, ToCheck, affected};
+use super::{Change, Cx, Declined, Draft};
 use crate::catalogue::{FixKind, RuleId};
 use crate::model::ResourceKey;
 use crate::model::eg::{Decided, Listener, Model, PolicyKind};
@@ -37,24 +37,11 @@ pub(super) fn plan(cx: &Cx, declined: &mut Vec<Declined>) -> Draft {
                         if route.websocket.is_some()
                             && route.listeners().any(|a| a.listener == l.key)
                         {
-                            let a = affected(route, Some(&l.key));
-                            if !d.affected.contains(&a) {
-                                d.affected.push(a);
-                            }
+                            d.affect(route, Some(&l.key));
                         }
                     }
-                    for (resource, condition) in [
-                        (policy, "Accepted=True"),
-                        (l.gateway.clone(), "Programmed=True"),
-                    ] {
-                        let check = ToCheck {
-                            resource,
-                            conditions: vec![condition.to_owned()],
-                        };
-                        if !d.to_check.contains(&check) {
-                            d.to_check.push(check);
-                        }
-                    }
+                    d.check(policy, &["Accepted=True"]);
+                    d.check(l.gateway.clone(), &["Programmed=True"]);
                     if uses_http3(cx, model, l) {
                         d.note("The policy also enables HTTP/3: browsers that learned h3 (Alt-Svc) keep using it, and the WebSocket still opens over HTTP/1.1.");
                     }

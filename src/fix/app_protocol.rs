@@ -7,11 +7,11 @@
 
 use super::edit::{self, Refusal};
 use super::render::Y;
-use super::{Change, Cx, Declined, Draft, ToCheck, affected, backend};
+use super::{Change, Cx, Declined, Draft, backend};
 use crate::catalogue::{FixKind, Gate, RuleId};
 use crate::config::Prefer;
 use crate::model::ResourceKey;
-use crate::model::eg::{BackendKind, BackendRef, Model, Route, UpstreamH2Cause};
+use crate::model::eg::{BackendKind, BackendRef, Model, UpstreamH2Cause};
 use crate::rules::websocket_rules;
 
 pub(super) fn plan(
@@ -53,11 +53,10 @@ pub(super) fn plan(
                 match result {
                     Ok(()) => {
                         d.finding(finding);
-                        let a = affected(route, Some(&on.listener));
-                        if !d.affected.contains(&a) {
-                            d.affected.push(a);
+                        d.affect(route, Some(&on.listener));
+                        if route.origin == crate::model::Origin::Manifest {
+                            d.check(route.key.clone(), &["Accepted=True", "ResolvedRefs=True"]);
                         }
-                        route_check(d, route);
                     }
                     Err(reason) => declined.push(Declined {
                         rule: RuleId::UpstreamH2,
@@ -70,16 +69,6 @@ pub(super) fn plan(
         }
     }
     (Some(ws), Some(be))
-}
-
-fn route_check(d: &mut Draft, route: &Route) {
-    let check = super::ToCheck {
-        resource: route.key.clone(),
-        conditions: vec!["Accepted=True".into(), "ResolvedRefs=True".into()],
-    };
-    if route.origin == crate::model::Origin::Manifest && !d.to_check.contains(&check) {
-        d.to_check.push(check);
-    }
 }
 
 /// Which fix kind fits this backend on the deployed version.
@@ -186,12 +175,6 @@ fn service_port(
             b.namespace, b.name
         ));
     }
-    let check = ToCheck {
-        resource: key,
-        conditions: Vec::new(),
-    };
-    if !d.to_check.contains(&check) {
-        d.to_check.push(check);
-    }
+    d.check(key, &[]);
     Ok(())
 }

@@ -7,7 +7,7 @@
 
 use super::edit::{self, Refusal};
 use super::render::{self, Y};
-use super::{Change, Cx, Draft, ToCheck, enable_backend};
+use super::{Change, Cx, Draft, enable_backend};
 use crate::model::eg::{BackendRef, Model, Route};
 use crate::model::{Origin, ResourceKey};
 
@@ -107,10 +107,7 @@ pub(super) fn route_through_backend(
         }
         d.new_files.insert(path, text);
         d.change(Change::new(&key, "spec", &spec.to_json()));
-        d.to_check.push(ToCheck {
-            resource: key,
-            conditions: vec!["Accepted=True".into()],
-        });
+        d.check(key, &["Accepted=True"]);
     }
     enable_backend::enable(cx, model, d)?;
     if let Some(host) = external {

@@ -139,12 +139,9 @@ pub fn insert_item(
 
 /// The column of the `-` of a block sequence item.
 fn dash_col(file: &SourceFile, item: &Node) -> Option<usize> {
-    let before = &file.text[..item.span.start as usize];
-    let i = before.trim_end_matches([' ', '\t']).len();
-    (i > 0 && before.as_bytes()[i - 1] == b'-').then(|| {
-        let line_start = before[..i - 1].rfind('\n').map_or(0, |p| p + 1);
-        before[line_start..i - 1].chars().count()
-    })
+    let dash = super::splice::dash_of(&file.text, item)?;
+    let line_start = file.text[..dash].rfind('\n').map_or(0, |p| p + 1);
+    Some(file.text[line_start..dash].chars().count())
 }
 
 /// Replaces a scalar's text with `value`, quoted as the original was when it was quoted.

@@ -4,7 +4,7 @@
 
 use super::edit::{self, Refusal};
 use super::render::Y;
-use super::{Change, Cx, Declined, Draft, ToCheck};
+use super::{Change, Cx, Declined, Draft};
 use crate::catalogue::{FixKind, RuleId};
 use crate::model::eg::{Model, Why};
 
@@ -79,13 +79,7 @@ pub(super) fn enable(cx: &Cx, model: &Model, d: &mut Draft) -> Result<(), Refusa
     )?;
     d.edit(file, e);
     d.change(Change::new(&resource, &field, &serde_json::json!(true)));
-    let check = ToCheck {
-        resource: key,
-        conditions: vec!["Ready=True".into()],
-    };
-    if !d.to_check.contains(&check) {
-        d.to_check.push(check);
-    }
+    d.check(key, &["Ready=True"]);
     d.note("The envoy-gateway controller reads `extensionApis` at start: its Deployment restarts when the HelmRelease upgrades; until then Backends stay rejected.");
     Ok(())
 }

@@ -189,6 +189,25 @@ impl Draft {
         }
     }
 
+    /// Records a route the plan concerns (once).
+    pub fn affect(&mut self, route: &crate::model::eg::Route, listener: Option<&str>) {
+        let a = affected(route, listener);
+        if !self.affected.contains(&a) {
+            self.affected.push(a);
+        }
+    }
+
+    /// Records a resource whose conditions the checklist names (once).
+    pub fn check(&mut self, resource: ResourceKey, conditions: &[&str]) {
+        let check = ToCheck {
+            resource,
+            conditions: conditions.iter().map(|c| (*c).to_owned()).collect(),
+        };
+        if !self.to_check.contains(&check) {
+            self.to_check.push(check);
+        }
+    }
+
     pub fn note(&mut self, note: impl Into<String>) {
         let note = note.into();
         if !self.notes.contains(&note) {
@@ -329,19 +348,7 @@ fn assumed(findings: &[Finding], models: &[Model]) -> AssumedVersion {
 /// The route as a plan's body shows it, with the hosts it serves on `listener` (all of its
 /// hosts when `None`).
 pub(crate) fn affected(route: &crate::model::eg::Route, listener: Option<&str>) -> Affected {
-    let mut hosts: Vec<String> = Vec::new();
-    for a in route.listeners() {
-        if listener.is_none_or(|l| a.listener == l) {
-            for h in &a.hostnames {
-                if !hosts.contains(h) {
-                    hosts.push(h.clone());
-                }
-            }
-        }
-    }
-    if hosts.is_empty() {
-        hosts = route.hostnames.clone();
-    }
+    let hosts = crate::rules::route_hosts(route, listener);
     let ws = route.websocket.as_ref();
     Affected {
         route: format!(

@@ -126,7 +126,7 @@ pub fn reorder(text: &str, seq: &Seq, order: &[usize]) -> Option<Vec<Edit>> {
 }
 
 /// The offset of the `-` that introduces a block sequence item.
-fn dash_of(text: &str, item: &Node) -> Option<usize> {
+pub(crate) fn dash_of(text: &str, item: &Node) -> Option<usize> {
     let before = &text[..item.span.start as usize];
     let i = before.trim_end_matches([' ', '\t']).len();
     (i > 0 && before.as_bytes()[i - 1] == b'-').then_some(i - 1)

@@ -5,7 +5,7 @@
 
 use super::edit::{self, Refusal};
 use super::render::Y;
-use super::{Change, Cx, Declined, Draft, ToCheck, affected};
+use super::{Change, Cx, Declined, Draft};
 use crate::catalogue::{FixKind, RuleId};
 use crate::model::ResourceKey;
 use crate::model::eg::{Model, PolicyKind, RouteRule, RuleOnListener, Why};
@@ -19,11 +19,8 @@ pub(super) fn plan(cx: &Cx, declined: &mut Vec<Declined>) -> Draft {
                 if cx.config.fixes.http_upgrade_explicit
                     && let Ok(Some(key)) = explicit(cx, model, on, &mut d)
                 {
-                    add_check(&mut d, key);
-                    let a = affected(route, Some(&on.listener));
-                    if !d.affected.contains(&a) {
-                        d.affected.push(a);
-                    }
+                    d.check(key, &["Accepted=True"]);
+                    d.affect(route, Some(&on.listener));
                 }
                 continue;
             }
@@ -34,11 +31,8 @@ pub(super) fn plan(cx: &Cx, declined: &mut Vec<Declined>) -> Draft {
             match in_place(cx, model, rule, on, &mut d) {
                 Ok(key) => {
                     d.finding(finding);
-                    add_check(&mut d, key);
-                    let a = affected(route, Some(&on.listener));
-                    if !d.affected.contains(&a) {
-                        d.affected.push(a);
-                    }
+                    d.check(key, &["Accepted=True"]);
+                    d.affect(route, Some(&on.listener));
                 }
                 Err(reason) => declined.push(Declined {
                     rule: RuleId::UpgradeDisabled,
@@ -54,16 +48,6 @@ pub(super) fn plan(cx: &Cx, declined: &mut Vec<Declined>) -> Draft {
         d.note("Envoy Gateway already allows the WebSocket upgrade on these routes: this writes the explicit declaration the repo config asks for (`fixes.http-upgrade.explicit`) and changes no behaviour.");
     }
     d
-}
-
-fn add_check(d: &mut Draft, resource: ResourceKey) {
-    let check = ToCheck {
-        resource,
-        conditions: vec!["Accepted=True".into()],
-    };
-    if !d.to_check.contains(&check) {
-        d.to_check.push(check);
-    }
 }
 
 /// Adds `websocket` to the list that decides a rule's upgrade types.

@@ -1,7 +1,6 @@
 //! The queue in an embedded SQLite database (`ws-fix.db` in the data directory).
 
 use std::path::Path;
-use std::str::FromStr;
 
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -44,8 +43,9 @@ impl SqliteQueue {
     /// Opens (creating it if needed) `ws-fix.db` in `data_dir`.
     pub async fn open(data_dir: &Path) -> Result<SqliteQueue, QueueError> {
         std::fs::create_dir_all(data_dir).map_err(sqlx::Error::Io)?;
-        let url = format!("sqlite://{}", data_dir.join("ws-fix.db").display());
-        let options = SqliteConnectOptions::from_str(&url)?
+        // A file name, not a URL: paths with spaces, `?` or `#` stay paths.
+        let options = SqliteConnectOptions::new()
+            .filename(data_dir.join("ws-fix.db"))
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(std::time::Duration::from_secs(10));

@@ -204,19 +204,7 @@ pub(crate) fn route_owner(route: &Route) -> ResourceKey {
 /// `HTTPRoute ns/name: host1, host2 (app)`, with the hosts it serves on `listener` (all of
 /// its hosts when `listener` is `None`).
 pub(crate) fn describe_route(route: &Route, listener: Option<&str>) -> String {
-    let mut hosts: Vec<&str> = Vec::new();
-    for a in route.listeners() {
-        if listener.is_none_or(|l| a.listener == l) {
-            for h in &a.hostnames {
-                if !hosts.contains(&h.as_str()) {
-                    hosts.push(h);
-                }
-            }
-        }
-    }
-    if hosts.is_empty() {
-        hosts = route.hostnames.iter().map(String::as_str).collect();
-    }
+    let hosts = route_hosts(route, listener);
     let mut text = format!(
         "{} {}/{}",
         route.kind.as_str(),
@@ -231,6 +219,25 @@ pub(crate) fn describe_route(route: &Route, listener: Option<&str>) -> String {
         text.push_str(&format!(" ({app})"));
     }
     text
+}
+
+/// The hosts a route serves on `listener` (on every listener when `None`), each once; its
+/// own hostnames when no attachment lists any.
+pub(crate) fn route_hosts(route: &Route, listener: Option<&str>) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for a in route.listeners() {
+        if listener.is_none_or(|l| a.listener == l) {
+            for h in &a.hostnames {
+                if !hosts.contains(h) {
+                    hosts.push(h.clone());
+                }
+            }
+        }
+    }
+    if hosts.is_empty() {
+        hosts = route.hostnames.clone();
+    }
+    hosts
 }
 
 /// A related place for an affected route.
