@@ -3,16 +3,58 @@
 //! the same syntax in linear time; a pattern it cannot read (or that is too large) matches
 //! only itself.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 /// Largest compiled program accepted for a pattern from the repository.
 const SIZE_LIMIT: usize = 1 << 20;
 
+/// Compiled patterns kept per thread: a repository repeats the same few patch targets and
+/// string matches thousands of times, and compiling is what costs.
+const CACHE_ENTRIES: usize = 512;
+
+thread_local! {
+    static COMPILED: RefCell<HashMap<String, Option<::regex::Regex>>> = RefCell::new(HashMap::new());
+}
+
 /// True when the whole of `text` matches `pattern`; `None` when the pattern is unreadable.
 pub fn try_full_match(pattern: &str, text: &str) -> Option<bool> {
-    let re = ::regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-        .size_limit(SIZE_LIMIT)
-        .build()
-        .ok()?;
-    Some(re.is_match(text))
+    if let Some(literal) = literal(pattern) {
+        return Some(literal == text);
+    }
+    COMPILED.with_borrow_mut(|cache| {
+        if !cache.contains_key(pattern) {
+            if cache.len() >= CACHE_ENTRIES {
+                cache.clear();
+            }
+            let re = ::regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+                .size_limit(SIZE_LIMIT)
+                .build()
+                .ok();
+            cache.insert(pattern.to_owned(), re);
+        }
+        cache[pattern].as_ref().map(|re| re.is_match(text))
+    })
+}
+
+/// The text a pattern matches when it is a plain string (names, and names escaped by
+/// [`escape`]): compared without a regex.
+fn literal(pattern: &str) -> Option<String> {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e) if e.is_ascii_punctuation() => out.push(e),
+                _ => return None,
+            },
+            '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' => {
+                return None;
+            }
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 /// True when the whole of `text` matches `pattern` (an unreadable pattern matches only its
@@ -46,6 +88,11 @@ mod tests {
         assert!(full_match("(?i)X", "x"));
         // Unreadable: only itself.
         assert!(full_match("(unclosed", "(unclosed"));
+        assert!(full_match("a#b-c~d&e", "a#b-c~d&e"));
+        assert!(!full_match("a\\d", "a\\d"));
+        assert!(full_match("a\\d", "a7"));
+        assert_eq!(literal(&escape("x.y-z")).as_deref(), Some("x.y-z"));
+        assert_eq!(literal("x.y"), None);
         // Linear time on a pattern that makes backtracking matchers explode.
         assert!(!full_match("(a*)*b", &"a".repeat(10_000)));
     }
