@@ -56,7 +56,10 @@ pub fn is_sops(text: &str) -> bool {
     if text.contains("ENC[AES256_GCM,") {
         return true;
     }
-    text.lines().any(|l| l.trim_end() == "sops:")
+    // Most files have no `sops:` at all: one substring search rules them out before any
+    // line is looked at.
+    text.contains("sops:")
+        && text.lines().any(|l| l.trim_end() == "sops:")
         && (text.contains("\n    mac:")
             || text.contains("lastmodified:")
             || text.contains("encrypted_regex:"))

@@ -28,15 +28,11 @@ impl LineIndex {
         let first = if text.starts_with(BOM) { BOM.len() } else { 0 };
         let mut starts = vec![first as u32];
         let bytes = text.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => starts.push((i + 1) as u32),
-                // A lone CR is a line break in YAML; CRLF counts once (at the LF).
-                b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push((i + 1) as u32),
-                _ => {}
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            // A lone CR is a line break in YAML; CRLF counts once (at the LF).
+            if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
+                starts.push((i + 1) as u32);
             }
-            i += 1;
         }
         // Held for every file of a repo: no growth slack.
         starts.shrink_to_fit();

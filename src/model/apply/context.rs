@@ -1,10 +1,11 @@
 //! The state one `apply` run carries: the repo index, the notes of the set being built
 //! (what is not analysed), the files used so far, and guards against cycles.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::load::{Loaded, SourceFile};
 use crate::model::resource::NotAnalysed;
+use crate::yaml::{Node, Span};
 
 use super::index::RepoIndex;
 use super::item::Item;
@@ -26,6 +27,10 @@ pub struct Ctx<'a> {
     pub stack: Vec<String>,
     /// Work left (see [`WORK_BUDGET`]).
     budget: usize,
+    /// Inline patches already parsed, by the span and text of their string (a substitution
+    /// may change the text at the same span): a component's or a Flux Kustomization's
+    /// patches are applied once per set that includes them.
+    pub embedded: HashMap<(Span, String), Result<Vec<Node>, String>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -36,6 +41,7 @@ impl<'a> Ctx<'a> {
             used: HashSet::new(),
             stack: Vec::new(),
             budget: WORK_BUDGET,
+            embedded: HashMap::new(),
         }
     }
 

@@ -186,7 +186,14 @@ fn read_patch(ctx: &mut Ctx, dir: &str, label: &str, entry: &Node) -> Option<Pat
 }
 
 fn embedded(ctx: &mut Ctx, label: &str, scalar: &Node) -> Option<Vec<Node>> {
-    match parse_embedded(ctx.loaded(), scalar) {
+    let loaded = ctx.loaded();
+    let text = scalar.as_scalar().map_or("", |s| &*s.value).to_owned();
+    let parsed = ctx
+        .embedded
+        .entry((scalar.span, text))
+        .or_insert_with(|| parse_embedded(loaded, scalar).map_err(|e| e.to_string()))
+        .clone();
+    match parsed {
         Ok(docs) => Some(docs),
         Err(e) => {
             ctx.note(label, format!("inline patch is not valid YAML: {e}"), false);
