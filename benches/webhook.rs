@@ -152,6 +152,8 @@ fn main() {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_path_buf(),
             database_url: None,
+            verify: Default::default(),
+            queue: Default::default(),
         };
         let server = ws_fix::server::start(&settings, Nothing).await.unwrap();
 

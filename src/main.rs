@@ -73,6 +73,14 @@ enum Command {
     },
     /// Run the GitHub App: the webhook server, its durable queue and the worker.
     Serve(ws_fix::server::Settings),
+    /// Run the verification checklist against live hosts: the protocol chosen for a browser's
+    /// ALPN offer and for HTTP/1.1 alone, HTTP/2 extended CONNECT (RFC 8441) and the WebSocket
+    /// handshake. Exits 0 when every host's WebSocket works, 1 when a problem was found, 2 when
+    /// a host could not be checked.
+    Verify(VerifyArgs),
+    /// The queue of `serve`: pending, running and failed jobs with their attempts, next run and
+    /// last error; `jobs retry ID` runs a failed job again.
+    Jobs(ws_fix::queue::admin::JobsArgs),
     /// Propose the fixes, one pull request per fix kind: prints each title, diff and body
     /// (nothing on disk changes); `--write` applies them to the working tree, `--branch`
     /// commits each on its own local branch `ws-fix/<kind>` with the pull request text.
@@ -94,6 +102,38 @@ enum Command {
         #[arg(long, default_value_t = load::DEFAULT_MAX_FILE_SIZE)]
         max_file_size: u64,
     },
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// Hosts to probe, each `HOST[:PORT][/PATH]` (the path of the app's WebSocket endpoint;
+    /// default `/`).
+    #[arg(value_name = "HOST[/PATH]", required_unless_present = "from")]
+    targets: Vec<String>,
+    /// Also probe every WebSocket host and probe path the scanner finds in this repository.
+    #[arg(long, value_name = "PATH")]
+    from: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Trust only the certificates in this PEM file (a private CA).
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    ca: Option<PathBuf>,
+    /// Accept any server certificate.
+    #[arg(long, short = 'k')]
+    insecure: bool,
+    /// Connect to ADDRESS for HOST:PORT (like curl's; `*` as HOST for every host; repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDRESS")]
+    resolve: Vec<ws_fix::probe::Resolve>,
+    /// Seconds each step may take (resolve, connect, TLS, each handshake).
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = seconds)]
+    timeout: std::time::Duration,
+}
+
+fn seconds(s: &str) -> Result<std::time::Duration, String> {
+    match s.parse::<f64>() {
+        Ok(n) if n > 0.0 && n <= 3600.0 => Ok(std::time::Duration::from_secs_f64(n)),
+        _ => Err("a number of seconds above 0 and at most 3600".into()),
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -206,6 +246,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             max_file_size,
         } => fix(&path, rules, &only, write, branch, max_file_size),
         Command::Serve(settings) => serve(settings, rules),
+        Command::Verify(args) => verify(args, rules),
+        Command::Jobs(args) => {
+            let out = tokio::runtime::Runtime::new()?.block_on(ws_fix::queue::admin::run(&args))?;
+            print!("{out}");
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -227,7 +273,14 @@ fn serve(
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let app = ws_fix::app::App::from_settings(&settings, catalogue).await?;
-        let running = ws_fix::server::start(&settings, app).await?;
+        let mut running = ws_fix::server::start(&settings, app).await?;
+        if settings.queue.redeliver_hours > 0 {
+            running.sweep_redeliveries(
+                ws_fix::app::github_from_settings(&settings)?,
+                std::time::Duration::from_secs(u64::from(settings.queue.redeliver_hours) * 3600),
+                ws_fix::server::redeliver::SWEEP_EVERY,
+            );
+        }
         tracing::info!("ws-fix serving on {}", running.addr);
         wait_for_signal().await;
         running.stop().await;
@@ -402,6 +455,52 @@ fn select_rules(
         }
     }
     Ok(ids)
+}
+
+fn verify(args: VerifyArgs, rules_dir: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    use ws_fix::probe::{self, Target, Trust};
+    let mut targets: Vec<Target> = args
+        .targets
+        .iter()
+        .map(|t| Target::parse(t))
+        .collect::<Result<_, _>>()?;
+    let mut skipped = Vec::new();
+    if let Some(path) = &args.from {
+        let workspace = Workspace::open(path, rules_dir)?;
+        let loaded = workspace.load(load::DEFAULT_MAX_FILE_SIZE)?;
+        let found = probe::target::from_repo(&loaded, &workspace.catalogue, &workspace.config);
+        for t in found.targets {
+            if !targets.contains(&t) {
+                targets.push(t);
+            }
+        }
+        skipped = found.skipped;
+    }
+    if targets.is_empty() {
+        anyhow::bail!(
+            "no host to probe: the repository serves no WebSocket route on an HTTPS listener"
+        );
+    }
+    let trust = match (&args.ca, args.insecure) {
+        (Some(ca), _) => Trust::ca_file(ca)?,
+        (None, true) => Trust::AcceptAnyCertificate,
+        (None, false) => Trust::System,
+    };
+    let options = probe::Options {
+        timeout: args.timeout,
+        trust,
+        resolve: args.resolve,
+        ..probe::Options::default()
+    };
+    let reports = tokio::runtime::Runtime::new()?.block_on(probe::probe(&targets, &options))?;
+    match args.format {
+        Format::Human => print!("{}", probe::report::human(&reports, &skipped)),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&probe::report::json(&reports, &skipped))?
+        ),
+    }
+    Ok(ExitCode::from(probe::exit_code(&reports)))
 }
 
 /// The error and its causes, each cause only once (many messages already include theirs).

@@ -80,6 +80,7 @@ async fn setup(spdy: bool) -> Ctx {
         catalogue: Catalogue::embedded().unwrap(),
         bot_login,
         max_file_size: ws_fix::load::DEFAULT_MAX_FILE_SIZE,
+        verify: None,
     };
     Ctx { fake, app }
 }
@@ -419,7 +420,7 @@ async fn signed_deliveries_through_the_server_survive_a_restart_and_redelivery()
     .unwrap();
     // Recorded as the webhook would (202), then the process "dies" before any job ran.
     {
-        let queue = ws_fix::queue::SqliteQueue::open(dir.path()).await.unwrap();
+        let queue = ws_fix::queue::Queue::sqlite(dir.path()).await.unwrap();
         let event = Event::parse("push", &body).unwrap();
         queue.record("delivery-1", "push", &event).await.unwrap();
     }
@@ -437,6 +438,8 @@ async fn signed_deliveries_through_the_server_survive_a_restart_and_redelivery()
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
         database_url: None,
+        verify: Default::default(),
+        queue: Default::default(),
     };
     let app = App::from_settings(&settings, Catalogue::embedded().unwrap())
         .await

@@ -47,6 +47,8 @@ fn settings(dir: &Path) -> Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.to_path_buf(),
         database_url: None,
+        verify: Default::default(),
+        queue: Default::default(),
     }
 }
 
@@ -245,7 +247,7 @@ async fn a_job_survives_a_restart_and_a_failure() {
 #[tokio::test]
 async fn installation_events_fan_out_and_removal_drops_queued_work() {
     let dir = tempfile::tempdir().unwrap();
-    let queue = ws_fix::queue::SqliteQueue::open(dir.path()).await.unwrap();
+    let queue = ws_fix::queue::Queue::sqlite(dir.path()).await.unwrap();
     let created = Event::parse("installation", &payload("installation.created.json")).unwrap();
     let Event::Installed { repos } = &created else {
         panic!("{created:?}")
@@ -270,35 +272,4 @@ async fn installation_events_fan_out_and_removal_drops_queued_work() {
         queue.states("i-1").await.unwrap().is_empty(),
         "queued jobs of a removed installation are dropped"
     );
-}
-
-#[tokio::test]
-async fn one_job_per_repository_at_a_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let queue = ws_fix::queue::SqliteQueue::open(dir.path()).await.unwrap();
-    let push = |repo: &str| Event::Push {
-        repo: ws_fix::events::RepoRef {
-            installation: 1,
-            owner: "acme".into(),
-            name: repo.into(),
-        },
-        git_ref: "refs/heads/main".into(),
-        after: "0".repeat(40),
-        default_branch: "main".into(),
-        sender: "alice".into(),
-        sender_is_bot: false,
-        paths: Vec::new(),
-    };
-    queue.record("a1", "push", &push("a")).await.unwrap();
-    queue.record("a2", "push", &push("a")).await.unwrap();
-    queue.record("b1", "push", &push("b")).await.unwrap();
-    let first = queue.claim().await.unwrap().unwrap();
-    assert_eq!(first.delivery, "a1");
-    // a2 waits for a1; b1 may run beside it.
-    let second = queue.claim().await.unwrap().unwrap();
-    assert_eq!(second.delivery, "b1");
-    assert!(queue.claim().await.unwrap().is_none());
-    queue.complete(&first).await.unwrap();
-    let third = queue.claim().await.unwrap().unwrap();
-    assert_eq!(third.delivery, "a2");
 }

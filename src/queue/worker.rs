@@ -1,6 +1,9 @@
 //! Runs queued jobs: claims what is due, runs up to `concurrency` jobs at once (never two of
-//! one repository), records the outcome, and tells watchers after every job.
+//! one repository), renews each running job's lease, records the outcome, and tells watchers
+//! after every job. On shutdown it stops claiming, lets running jobs finish within a grace
+//! period, and gives the rest back to the queue for the next start.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,15 +11,17 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::{Job, SqliteQueue};
+use super::{Job, Queue};
 
 /// Why a job did not finish.
 #[derive(Debug, Clone)]
 pub struct JobError {
     pub message: String,
-    /// How long to wait before the next attempt, when the failure says (a rate limit).
+    /// The job is not done yet and says when to run again: a rate limit's reset, or work that
+    /// must wait (a check some minutes after a merge). It goes back to the queue for that long
+    /// and the attempt does not count towards the job's last.
     pub retry_after_ms: Option<i64>,
-    /// True when another attempt cannot succeed.
+    /// True when another attempt cannot succeed: the job is parked as failed at once.
     pub permanent: bool,
 }
 
@@ -36,6 +41,15 @@ impl JobError {
             permanent: true,
         }
     }
+
+    /// Not yet: run again after `wait`, without counting this attempt.
+    pub fn defer(message: impl Into<String>, wait: Duration) -> JobError {
+        JobError {
+            message: message.into(),
+            retry_after_ms: Some(wait.as_millis() as i64),
+            permanent: false,
+        }
+    }
 }
 
 /// What runs a job (the App's domain logic).
@@ -43,23 +57,35 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(&self, job: &Job) -> impl Future<Output = Result<(), JobError>> + Send;
 }
 
+/// How long running jobs may take to finish after a shutdown was asked for (Kubernetes sends
+/// SIGKILL 30 s after SIGTERM by default).
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(25);
+
 pub struct Worker<H> {
-    queue: SqliteQueue,
+    queue: Queue,
     handler: Arc<H>,
     wake: Arc<Notify>,
     finished: watch::Sender<u64>,
     concurrency: usize,
+    grace: Duration,
 }
 
 impl<H: Handler> Worker<H> {
-    pub fn new(queue: SqliteQueue, handler: H, wake: Arc<Notify>, concurrency: usize) -> Self {
+    pub fn new(queue: Queue, handler: H, wake: Arc<Notify>, concurrency: usize) -> Self {
         Worker {
             queue,
             handler: Arc::new(handler),
             wake,
             finished: watch::channel(0).0,
             concurrency: concurrency.max(1),
+            grace: DEFAULT_GRACE,
         }
+    }
+
+    /// The same worker with another shutdown grace period.
+    pub fn with_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
     }
 
     /// A receiver that changes after every finished job (for tests and readiness).
@@ -67,32 +93,17 @@ impl<H: Handler> Worker<H> {
         self.finished.subscribe()
     }
 
-    /// Runs until `shutdown` turns true; running jobs are finished first.
+    /// Runs until `shutdown` turns true; then stops claiming, waits up to the grace period for
+    /// the running jobs, and gives back to the queue those still running after it.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut running: JoinSet<()> = JoinSet::new();
+        let mut jobs: HashMap<tokio::task::Id, Job> = HashMap::new();
         loop {
-            while running.len() < self.concurrency {
+            while running.len() < self.concurrency && !*shutdown.borrow() {
                 match self.queue.claim().await {
                     Ok(Some(job)) => {
-                        let queue = self.queue.clone();
-                        let handler = self.handler.clone();
-                        let finished = self.finished.clone();
-                        running.spawn(async move {
-                            let outcome = handler.handle(&job).await;
-                            let recorded = match &outcome {
-                                Ok(()) => queue.complete(&job).await.map(|_| ()),
-                                Err(e) => queue
-                                    .fail(&job, &e.message, e.retry_after_ms, e.permanent)
-                                    .await
-                                    .map(|_| ()),
-                            };
-                            match (&outcome, recorded) {
-                                (_, Err(e)) => tracing::error!(job = job.id, "recording the outcome: {e}"),
-                                (Err(e), Ok(())) => tracing::warn!(job = job.id, key = %job.key, attempts = job.attempts, "job failed: {}", e.message),
-                                (Ok(()), Ok(())) => tracing::info!(job = job.id, key = %job.key, "job done"),
-                            }
-                            finished.send_modify(|n| *n += 1);
-                        });
+                        let task = running.spawn(self.run_one(job.clone()));
+                        jobs.insert(task.id(), job);
                     }
                     Ok(None) => break,
                     Err(e) => {
@@ -103,16 +114,89 @@ impl<H: Handler> Worker<H> {
             }
             tokio::select! {
                 _ = self.wake.notified() => {}
-                Some(_) = running.join_next(), if !running.is_empty() => {}
+                Some(done) = running.join_next_with_id(), if !running.is_empty() => {
+                    forget(&mut jobs, done);
+                }
                 // Jobs waiting for their backoff become due without a notification.
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                _ = shutdown.changed() => {
-                    if *shutdown.borrow() {
-                        while running.join_next().await.is_some() {}
-                        return;
+                _ = shutdown.wait_for(|stop| *stop) => break,
+            }
+        }
+        let drain = async {
+            while let Some(done) = running.join_next_with_id().await {
+                forget(&mut jobs, done);
+            }
+        };
+        if tokio::time::timeout(self.grace, drain).await.is_err() {
+            running.abort_all();
+            while running.join_next().await.is_some() {}
+            for job in jobs.values() {
+                // A job that finished meanwhile is no longer this claim's: nothing changes.
+                match self.queue.release(job).await {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        tracing::info!(job = job.id, key = %job.key, "stopped before the job finished: given back to the queue")
                     }
+                    Err(e) => tracing::error!(job = job.id, "giving a job back: {e}"),
                 }
             }
         }
     }
+
+    /// Runs one job, renewing its lease meanwhile, and records the outcome.
+    fn run_one(&self, job: Job) -> impl Future<Output = ()> + Send + 'static {
+        let queue = self.queue.clone();
+        let handler = self.handler.clone();
+        let finished = self.finished.clone();
+        async move {
+            let work = handler.handle(&job);
+            tokio::pin!(work);
+            let mut beat =
+                tokio::time::interval((queue.lease() / 3).max(Duration::from_millis(10)));
+            beat.tick().await;
+            let outcome = loop {
+                tokio::select! {
+                    outcome = &mut work => break outcome,
+                    _ = beat.tick() => match queue.renew(&job).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::warn!(job = job.id, key = %job.key, "the job's lease was lost: another worker may run it too"),
+                        Err(e) => tracing::warn!(job = job.id, "renewing the job's lease: {e}"),
+                    },
+                }
+            };
+            let recorded = match &outcome {
+                Ok(()) => queue.complete(&job).await.map(|mine| mine.then_some(())),
+                Err(e) => queue.fail(&job, e).await.map(|s| s.map(|_| ())),
+            };
+            match (&outcome, recorded) {
+                (_, Err(e)) => tracing::error!(job = job.id, "recording the outcome: {e}"),
+                (_, Ok(None)) => tracing::warn!(
+                    job = job.id,
+                    "the outcome was not recorded: the job's lease was lost"
+                ),
+                (Err(e), Ok(Some(()))) => {
+                    tracing::warn!(job = job.id, key = %job.key, attempts = job.attempts, "job failed: {}", e.message)
+                }
+                (Ok(()), Ok(Some(()))) => tracing::info!(job = job.id, key = %job.key, "job done"),
+            }
+            finished.send_modify(|n| *n += 1);
+        }
+    }
+}
+
+/// Drops a finished task's job from the running set.
+fn forget(
+    jobs: &mut HashMap<tokio::task::Id, Job>,
+    done: Result<(tokio::task::Id, ()), tokio::task::JoinError>,
+) {
+    let id = match done {
+        Ok((id, ())) => id,
+        Err(e) => {
+            if e.is_panic() {
+                tracing::error!("a job panicked: its lease runs out and it is tried again");
+            }
+            e.id()
+        }
+    };
+    jobs.remove(&id);
 }

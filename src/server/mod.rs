@@ -3,6 +3,7 @@
 //! only: what a job does is the [`Handler`]'s business.
 
 mod metrics;
+pub mod redeliver;
 pub mod settings;
 pub mod webhook;
 
@@ -17,14 +18,17 @@ use tokio::sync::{Notify, watch};
 pub use metrics::Metrics;
 pub use settings::{Secret, Settings};
 
-use crate::queue::{Handler, SqliteQueue, Worker};
+use crate::queue::{Handler, Queue, Worker};
 
 #[derive(Clone)]
 pub struct AppState {
-    pub queue: SqliteQueue,
+    pub queue: Queue,
     pub secrets: Arc<Vec<Secret>>,
     pub wake: Arc<Notify>,
     pub metrics: Arc<Metrics>,
+    /// How long after a fix pull request merges to probe its hosts (`--verify-after-merge`);
+    /// `None`: never.
+    pub verify_delay: Option<std::time::Duration>,
 }
 
 /// The HTTP routes.
@@ -77,6 +81,23 @@ pub struct Running {
 }
 
 impl Running {
+    /// Starts the redelivery sweep ([`redeliver`]) over the last `window` of GitHub's delivery
+    /// log, every `every`, until the server stops.
+    pub fn sweep_redeliveries(
+        &mut self,
+        github: crate::github::GitHubApp,
+        window: std::time::Duration,
+        every: std::time::Duration,
+    ) {
+        self.tasks.spawn(redeliver::keep_sweeping(
+            github,
+            self.state.queue.clone(),
+            window,
+            every,
+            self.shutdown.subscribe(),
+        ));
+    }
+
     /// Stops accepting, finishes the running jobs, and returns.
     pub async fn stop(mut self) {
         let _ = self.shutdown.send(true);
@@ -90,12 +111,23 @@ pub async fn start<H: Handler>(settings: &Settings, handler: H) -> Result<Runnin
     if secrets.is_empty() {
         return Err(ServeError::NoSecret);
     }
-    let queue = SqliteQueue::open(&settings.data_dir).await?;
+    let queue = Queue::open(
+        &settings.data_dir,
+        settings.database_url.as_ref().map(Secret::expose),
+    )
+    .await?
+    .with_lease(std::time::Duration::from_secs(
+        settings.queue.job_lease_seconds,
+    ));
     let state = AppState {
         queue: queue.clone(),
         secrets: Arc::new(secrets),
         wake: Arc::new(Notify::new()),
         metrics: Arc::new(Metrics::default()),
+        verify_delay: settings
+            .verify
+            .verify_after_merge
+            .then(|| std::time::Duration::from_secs(settings.verify.verify_delay)),
     };
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
@@ -112,6 +144,13 @@ pub async fn start<H: Handler>(settings: &Settings, handler: H) -> Result<Runnin
     let finished = worker.finished();
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(worker.run(stop.clone()));
+    // Old deliveries and finished jobs go after `--retention-days`, checked every hour.
+    let retention = u64::from(settings.queue.retention_days) * 86_400;
+    tasks.spawn(state.queue.clone().keep_pruned(
+        std::time::Duration::from_secs(retention),
+        std::time::Duration::from_secs(3600),
+        stop.clone(),
+    ));
     let app = router(state.clone());
     let mut stop_http = stop;
     tasks.spawn(async move {

@@ -73,6 +73,10 @@ pub struct Settings {
     /// `postgres://...` for several replicas (absent: SQLite in the data directory).
     #[arg(long, env = "WS_FIX_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<Secret>,
+    #[command(flatten)]
+    pub queue: QueueSettings,
+    #[command(flatten)]
+    pub verify: VerifySettings,
 }
 
 impl Settings {
@@ -83,6 +87,74 @@ impl Settings {
             .chain(&self.webhook_secret_previous)
             .cloned()
             .collect()
+    }
+}
+
+/// The queue's upkeep (docs/queue.md).
+#[derive(Clone, Debug, PartialEq, Eq, clap::Args)]
+pub struct QueueSettings {
+    /// Days to keep deliveries (to recognise a redelivery) and finished jobs; at least 3, the
+    /// time GitHub allows a delivery to be redelivered.
+    #[arg(long, env = "WS_FIX_RETENTION_DAYS", default_value_t = 14, value_parser = clap::value_parser!(u32).range(3..))]
+    pub retention_days: u32,
+    /// Seconds a job is its worker's without a renewal (renewed while it runs): how soon the
+    /// jobs of a killed process are taken over.
+    #[arg(long, env = "WS_FIX_JOB_LEASE_SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    pub job_lease_seconds: u64,
+    /// Hours of GitHub's delivery log the redelivery sweep reads, every few minutes, to ask
+    /// again for the deliveries that failed while the server was down (0: no sweep).
+    #[arg(long, env = "WS_FIX_REDELIVER_HOURS", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=72))]
+    pub redeliver_hours: u32,
+}
+
+impl Default for QueueSettings {
+    fn default() -> QueueSettings {
+        QueueSettings {
+            retention_days: 14,
+            job_lease_seconds: 120,
+            redeliver_hours: 6,
+        }
+    }
+}
+
+/// Probing a merged fix pull request's hosts and commenting the verdict (`ws-fix verify`'s
+/// checks; docs/verify.md). Off by default.
+#[derive(Clone, Debug, PartialEq, Eq, clap::Args)]
+pub struct VerifySettings {
+    /// After a fix pull request merges, probe its hosts under the allowed suffixes and comment
+    /// the verdict on it.
+    #[arg(
+        long,
+        env = "WS_FIX_VERIFY_AFTER_MERGE",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub verify_after_merge: bool,
+    /// Host suffixes the server may dial, comma-separated (`example.com` allows `a.example.com`
+    /// and `example.com`, never `badexample.com`).
+    #[arg(
+        long,
+        env = "WS_FIX_VERIFY_ALLOW_HOSTS",
+        value_delimiter = ',',
+        value_name = "SUFFIXES"
+    )]
+    pub verify_allow_hosts: Vec<String>,
+    /// Seconds to wait after the merge, for the GitOps controller to apply the change.
+    #[arg(
+        long,
+        env = "WS_FIX_VERIFY_DELAY",
+        default_value_t = 300,
+        value_name = "SECONDS"
+    )]
+    pub verify_delay: u64,
+}
+
+impl Default for VerifySettings {
+    fn default() -> VerifySettings {
+        VerifySettings {
+            verify_after_merge: false,
+            verify_allow_hosts: Vec::new(),
+            verify_delay: 300,
+        }
     }
 }
 
