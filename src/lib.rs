@@ -14,6 +14,7 @@ pub mod git;
 pub mod github;
 pub mod load;
 pub mod model;
+pub mod probe;
 pub mod queue;
 pub mod report;
 pub mod rules;
