@@ -17,6 +17,9 @@ impl RepoRef {
     }
 }
 
+/// The name of ws-fix's check run (`rules.md`: one per head commit).
+pub const CHECK_RUN_NAME: &str = "ws-fix";
+
 /// A comment with a possible `/ws-fix` command.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Comment {
@@ -68,6 +71,27 @@ pub enum Event {
         head_ref: String,
         body: String,
     },
+    /// A pull request was opened, reopened or pushed to (`synchronize`): its head gets a check
+    /// run.
+    PullRequestChanged {
+        repo: RepoRef,
+        number: u64,
+        head_sha: String,
+        /// The branch it merges into.
+        base_ref: String,
+    },
+    /// A check suite was requested (new commits) or re-requested, or ws-fix's check run was
+    /// re-run (`rerun` for both re-requests).
+    CheckRequested {
+        repo: RepoRef,
+        head_sha: String,
+        /// The pull requests of this repository with that head (GitHub lists none from forks).
+        pulls: Vec<u64>,
+        rerun: bool,
+    },
+    /// A fix pull request merged a while ago (`--verify-after-merge`): probe its hosts now.
+    /// Queued by the server itself with the `pull_request` delivery, to run after the delay.
+    VerifyMerged { repo: RepoRef, number: u64 },
     /// An issue or PR comment was created or edited.
     Comment(Comment),
     /// `ping`.
@@ -76,13 +100,75 @@ pub enum Event {
     Ignored { event: String, action: String },
 }
 
+/// The deepest nesting of arrays and objects a delivery may have (GitHub's nest about six).
+pub const MAX_JSON_DEPTH: usize = 64;
+/// The most JSON values a delivery may hold. A 25 MB body of tiny values would take over a
+/// gigabyte as a parsed tree; GitHub's largest payloads hold tens of thousands.
+pub const MAX_JSON_VALUES: usize = 1_000_000;
+
 /// Why a delivery could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
     #[error("the body is not JSON: {0}")]
     NotJson(#[from] serde_json::Error),
+    #[error(
+        "the body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels (at byte {offset})"
+    )]
+    TooDeep { offset: usize },
+    #[error("the body holds more than {MAX_JSON_VALUES} JSON values")]
+    TooManyValues,
     #[error("the {event} payload has no {field}")]
     Missing { event: String, field: &'static str },
+}
+
+/// Bounds the cost of parsing `body` before it is parsed: one pass over the bytes, counting
+/// nesting and values outside strings (invalid JSON is left to the parser).
+fn check_shape(body: &[u8]) -> Result<(), EventError> {
+    let (mut depth, mut values) = (0usize, 1usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for (offset, &b) in body.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_JSON_DEPTH {
+                    return Err(EventError::TooDeep { offset });
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' => {
+                values += 1;
+                if values > MAX_JSON_VALUES {
+                    return Err(EventError::TooManyValues);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The numbers of a check suite's or check run's `pull_requests` that merge into `repository`.
+fn pulls_of(check: &Value, repository: &Value) -> Vec<u64> {
+    let mut out: Vec<u64> = check["pull_requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|pr| pr["base"]["repo"]["id"] == repository["id"])
+        .filter_map(|pr| pr["number"].as_u64())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 fn s(v: &Value) -> String {
@@ -92,6 +178,7 @@ fn s(v: &Value) -> String {
 impl Event {
     /// Reads a delivery. `event` is the `X-GitHub-Event` header.
     pub fn parse(event: &str, body: &[u8]) -> Result<Event, EventError> {
+        check_shape(body)?;
         let p: Value = serde_json::from_slice(body)?;
         let action = s(&p["action"]);
         let missing = |field: &'static str| EventError::Missing {
@@ -203,6 +290,28 @@ impl Event {
                 head_ref: s(&p["pull_request"]["head"]["ref"]),
                 body: s(&p["pull_request"]["body"]),
             },
+            ("pull_request", "opened" | "synchronize" | "reopened") => Event::PullRequestChanged {
+                repo: repo()?,
+                number: p["pull_request"]["number"]
+                    .as_u64()
+                    .ok_or_else(|| missing("pull_request.number"))?,
+                head_sha: s(&p["pull_request"]["head"]["sha"]),
+                base_ref: s(&p["pull_request"]["base"]["ref"]),
+            },
+            ("check_suite", "requested" | "rerequested") => Event::CheckRequested {
+                repo: repo()?,
+                head_sha: s(&p["check_suite"]["head_sha"]),
+                pulls: pulls_of(&p["check_suite"], &p["repository"]),
+                rerun: action == "rerequested",
+            },
+            ("check_run", "rerequested") if p["check_run"]["name"] == CHECK_RUN_NAME => {
+                Event::CheckRequested {
+                    repo: repo()?,
+                    head_sha: s(&p["check_run"]["head_sha"]),
+                    pulls: pulls_of(&p["check_run"], &p["repository"]),
+                    rerun: true,
+                }
+            }
             ("issue_comment", "created" | "edited") => Event::Comment(Comment {
                 repo: repo()?,
                 issue: p["issue"]["number"]
@@ -230,6 +339,9 @@ impl Event {
         match self {
             Event::Push { repo, .. }
             | Event::PullRequestClosed { repo, .. }
+            | Event::PullRequestChanged { repo, .. }
+            | Event::CheckRequested { repo, .. }
+            | Event::VerifyMerged { repo, .. }
             | Event::Comment(Comment { repo, .. }) => vec![repo],
             Event::Installed { repos } | Event::Removed { repos, .. } => repos.iter().collect(),
             Event::Unsuspended { .. } | Event::Ping | Event::Ignored { .. } => Vec::new(),

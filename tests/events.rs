@@ -31,9 +31,15 @@ fn every_payload_example_parses() {
                     "created" | "deleted" | "suspend" | "unsuspend"
                 )
                 | ("installation_repositories", "added" | "removed")
-                | ("pull_request", "closed")
+                | (
+                    "pull_request",
+                    "closed" | "opened" | "synchronize" | "reopened"
+                )
+                | ("check_suite", "requested" | "rerequested")
                 | ("issue_comment", "created" | "edited")
-        );
+        ) || (event == "check_run"
+            && action == "rerequested"
+            && v["check_run"]["name"] == ws_fix::events::CHECK_RUN_NAME);
         assert_eq!(
             !matches!(parsed, Event::Ignored { .. }),
             expect_acted,

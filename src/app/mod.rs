@@ -3,9 +3,11 @@
 //! kind ([`publish`]); a bot pull request closed unmerged is remembered as "no" (on GitHub
 //! itself: the closed PR with its metadata); commands are answered once.
 
+mod checks;
 mod commands;
 mod publish;
-mod snapshot;
+pub mod snapshot;
+pub mod verify_merged;
 
 use std::collections::BTreeMap;
 
@@ -15,7 +17,9 @@ use crate::github::{GitHubApp, GitHubError};
 use crate::queue::{Handler, Job, JobError};
 use crate::report::pr::Metadata;
 
+pub use checks::CheckResult;
 pub use publish::Outcome;
+pub use verify_merged::{HostAllowlist, Verified, VerifyAfterMerge};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -48,6 +52,8 @@ pub struct App {
     /// The App's bot login (`ws-fix[bot]`): its own pushes and comments are ignored.
     pub bot_login: String,
     pub max_file_size: u64,
+    /// Probing merged fix pull requests' hosts (`--verify-after-merge`); `None`: off.
+    pub verify: Option<VerifyAfterMerge>,
 }
 
 impl App {
@@ -56,29 +62,34 @@ impl App {
         settings: &crate::server::Settings,
         catalogue: Catalogue,
     ) -> Result<App, AppError> {
-        let app_id = settings
-            .app_id
-            .ok_or_else(|| AppError::Config("no App ID: set --app-id or WS_FIX_APP_ID".into()))?;
-        let key = match (&settings.private_key, &settings.private_key_file) {
-            (Some(k), _) => k.expose().to_owned(),
-            (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| {
-                AppError::Config(format!("the private key file {}: {e}", path.display()))
-            })?,
-            (None, None) => {
-                return Err(AppError::Config(
-                    "no private key: set --private-key-file or WS_FIX_PRIVATE_KEY_FILE".into(),
-                ));
-            }
-        };
-        let github = GitHubApp::new(&settings.github_api_url, app_id, &key)?;
+        let github = github_from_settings(settings)?;
         let bot_login = github.bot_login().await?;
         Ok(App {
             github,
             catalogue,
             bot_login,
             max_file_size: crate::load::DEFAULT_MAX_FILE_SIZE,
+            verify: VerifyAfterMerge::from_settings(&settings.verify),
         })
     }
+}
+
+/// The App's GitHub client from `serve`'s settings (its ID and private key).
+pub fn github_from_settings(settings: &crate::server::Settings) -> Result<GitHubApp, AppError> {
+    let app_id = settings
+        .app_id
+        .ok_or_else(|| AppError::Config("no App ID: set --app-id or WS_FIX_APP_ID".into()))?;
+    let api = &settings.github_api_url;
+    Ok(match (&settings.private_key, &settings.private_key_file) {
+        (Some(k), _) => GitHubApp::new(api, app_id, k.expose())?,
+        // Read again whenever the file changes: a rotated key needs no restart.
+        (None, Some(path)) => GitHubApp::with_key_file(api, app_id, path)?,
+        (None, None) => {
+            return Err(AppError::Config(
+                "no private key: set --private-key-file or WS_FIX_PRIVATE_KEY_FILE".into(),
+            ));
+        }
+    })
 }
 
 /// What a sync did, per fix kind.
@@ -146,6 +157,22 @@ impl App {
                 head_ref,
                 body,
             } => self.closed(repo, *number, *merged, head_ref, body).await,
+            Event::PullRequestChanged {
+                repo,
+                number,
+                head_sha,
+                base_ref,
+            } => self.check_pull(repo, *number, head_sha, base_ref).await,
+            Event::CheckRequested {
+                repo,
+                head_sha,
+                pulls,
+                rerun,
+            } => self.check_requested(repo, head_sha, pulls, *rerun).await,
+            Event::VerifyMerged { repo, number } => match &self.verify {
+                Some(rules) => self.verify_merged(repo, *number, rules).await.map(|_| ()),
+                None => Ok(()),
+            },
             Event::Comment(c) => self.command(c).await,
             Event::Removed { .. } | Event::Ping | Event::Ignored { .. } => Ok(()),
         }

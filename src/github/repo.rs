@@ -1,7 +1,6 @@
 //! The calls ws-fix makes on one repository, each on GitHub's documented path and body.
 
 use base64::Engine;
-use octocrab::Octocrab;
 use serde_json::{Value, json};
 
 use super::{GitHubApp, GitHubError, Method};
@@ -19,6 +18,14 @@ pub struct TreeEntry {
     pub path: String,
     pub sha: String,
     pub size: u64,
+    /// `100644`, `100755`, or `120000` for a symbolic link (whose blob is the link's target).
+    pub mode: String,
+}
+
+impl TreeEntry {
+    pub fn is_symlink(&self) -> bool {
+        self.mode == "120000"
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -39,6 +46,8 @@ pub struct Pull {
     pub body: String,
     pub head_ref: String,
     pub head_sha: String,
+    /// The branch the pull request merges into.
+    pub base_ref: String,
     pub labels: Vec<String>,
     pub url: String,
 }
@@ -53,6 +62,7 @@ impl Pull {
             body: v["body"].as_str().unwrap_or("").to_owned(),
             head_ref: v["head"]["ref"].as_str().unwrap_or("").to_owned(),
             head_sha: v["head"]["sha"].as_str().unwrap_or("").to_owned(),
+            base_ref: v["base"]["ref"].as_str().unwrap_or("").to_owned(),
             labels: v["labels"]
                 .as_array()
                 .into_iter()
@@ -64,10 +74,68 @@ impl Pull {
     }
 }
 
+/// GitHub takes at most this many annotations per check-run request.
+pub const ANNOTATIONS_PER_REQUEST: usize = 50;
+
+/// A check run's `output` text (Markdown).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CheckOutput {
+    pub title: String,
+    pub summary: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// One annotation of a check run, on lines of a file of its head commit.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Annotation {
+    pub path: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    /// `notice`, `warning` or `failure`.
+    pub annotation_level: &'static str,
+    pub message: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_details: Option<String>,
+}
+
+/// A completed check run to create.
+pub struct NewCheckRun<'a> {
+    pub name: &'a str,
+    pub head_sha: &'a str,
+    /// `success`, `neutral`, `failure`, ...
+    pub conclusion: &'a str,
+    /// Set with the last request, so that a run cut short by a failure is not taken for a
+    /// finished one.
+    pub external_id: &'a str,
+    pub output: &'a CheckOutput,
+    pub annotations: &'a [Annotation],
+}
+
+/// A check run as listed for a commit.
+#[derive(Clone, Debug)]
+pub struct CheckRun {
+    pub id: u64,
+    pub name: String,
+    pub external_id: String,
+    /// The App that made it.
+    pub app_slug: String,
+    pub summary: String,
+}
+
+/// `base...head`: where the head branched off, and what it changed since.
+#[derive(Clone, Debug)]
+pub struct Comparison {
+    pub merge_base: String,
+    /// The paths changed since the merge base (a rename gives both names); `None` when GitHub
+    /// did not list them all (it lists at most 300).
+    pub files: Option<Vec<String>>,
+}
+
 /// One repository of one installation.
 pub struct Repo<'a> {
     gh: &'a GitHubApp,
-    client: std::sync::Arc<Octocrab>,
     installation: u64,
     pub owner: String,
     pub name: String,
@@ -87,16 +155,9 @@ fn seg(s: &str) -> String {
 }
 
 impl<'a> Repo<'a> {
-    pub(super) fn new(
-        gh: &'a GitHubApp,
-        client: std::sync::Arc<Octocrab>,
-        installation: u64,
-        owner: &str,
-        name: &str,
-    ) -> Self {
+    pub(super) fn new(gh: &'a GitHubApp, installation: u64, owner: &str, name: &str) -> Self {
         Repo {
             gh,
-            client,
             installation,
             owner: owner.to_owned(),
             name: name.to_owned(),
@@ -109,20 +170,13 @@ impl<'a> Repo<'a> {
 
     async fn get(&self, rest: &str) -> Result<Value, GitHubError> {
         self.gh
-            .send(
-                &self.client,
-                self.installation,
-                Method::Get,
-                self.path(rest),
-                None,
-            )
+            .send(self.installation, Method::Get, self.path(rest), None)
             .await
     }
 
     async fn patch(&self, rest: &str, body: Value) -> Result<Value, GitHubError> {
         self.gh
             .send(
-                &self.client,
                 self.installation,
                 Method::Patch,
                 self.path(rest),
@@ -134,13 +188,7 @@ impl<'a> Repo<'a> {
     /// A POST whose repetition is harmless (git objects are content-addressed).
     async fn post_idempotent(&self, rest: &str, body: Value) -> Result<Value, GitHubError> {
         self.gh
-            .send(
-                &self.client,
-                self.installation,
-                Method::Post,
-                self.path(rest),
-                Some(body),
-            )
+            .send(self.installation, Method::Post, self.path(rest), Some(body))
             .await
     }
 
@@ -177,9 +225,15 @@ impl<'a> Repo<'a> {
         })
     }
 
-    /// The blobs of a tree, recursively.
+    /// The blobs of a tree, recursively. GitHub cuts a recursive listing at 100,000 entries
+    /// (or 7 MB): a cut listing is an error, never taken for the whole tree.
     pub async fn tree(&self, sha: &str) -> Result<Vec<TreeEntry>, GitHubError> {
         let v = self.get(&format!("/git/trees/{sha}?recursive=1")).await?;
+        if v["truncated"] == true {
+            return Err(GitHubError::Truncated(format!(
+                "the tree {sha} has more entries than GitHub lists at once (100,000)"
+            )));
+        }
         Ok(v["tree"]
             .as_array()
             .into_iter()
@@ -190,6 +244,7 @@ impl<'a> Repo<'a> {
                     path: e["path"].as_str()?.to_owned(),
                     sha: e["sha"].as_str()?.to_owned(),
                     size: e["size"].as_u64().unwrap_or(0),
+                    mode: e["mode"].as_str().unwrap_or("100644").to_owned(),
                 })
             })
             .collect())
@@ -273,7 +328,7 @@ impl<'a> Repo<'a> {
         let branch_owned = branch.to_owned();
         let sha_owned = sha.to_owned();
         self.gh
-            .create(&self.client, self.installation, path, body, || async {
+            .create(self.installation, path, body, || async {
                 Ok(match self.branch_sha(&branch_owned).await? {
                     Some(s) if s == sha_owned => Some(Value::Null),
                     _ => None,
@@ -316,7 +371,7 @@ impl<'a> Repo<'a> {
         let req = json!({"title": title, "head": branch, "base": base, "body": body});
         let v = self
             .gh
-            .create(&self.client, self.installation, path, req, || async {
+            .create(self.installation, path, req, || async {
                 let open = self.pulls(branch).await?.into_iter().find(|p| p.open);
                 Ok(open.map(|p| json!({"number": p.number, "state": "open", "title": p.title, "body": p.body, "head": {"ref": p.head_ref, "sha": p.head_sha}, "html_url": p.url})))
             })
@@ -368,20 +423,14 @@ impl<'a> Repo<'a> {
     pub async fn comment(&self, issue: u64, body: &str) -> Result<(), GitHubError> {
         let path = self.path(&format!("/issues/{issue}/comments"));
         self.gh
-            .create(
-                &self.client,
-                self.installation,
-                path,
-                json!({"body": body}),
-                || async {
-                    let found = self
-                        .comments(issue)
-                        .await?
-                        .into_iter()
-                        .find(|(_, b, _)| b == body);
-                    Ok(found.map(|(id, _, _)| json!({"id": id})))
-                },
-            )
+            .create(self.installation, path, json!({"body": body}), || async {
+                let found = self
+                    .comments(issue)
+                    .await?
+                    .into_iter()
+                    .find(|(_, b, _)| b == body);
+                Ok(found.map(|(id, _, _)| json!({"id": id})))
+            })
             .await?;
         Ok(())
     }
@@ -424,7 +473,7 @@ impl<'a> Repo<'a> {
         let req = json!({"title": title, "body": body, "labels": [label]});
         let v = self
             .gh
-            .create(&self.client, self.installation, path, req, || async {
+            .create(self.installation, path, req, || async {
                 let found = self.own_issues(creator, label).await?.into_iter().next();
                 Ok(found.map(|(n, _)| json!({"number": n})))
             })
@@ -456,6 +505,106 @@ impl<'a> Repo<'a> {
         Ok(())
     }
 
+    /// Compares `base` (a branch or commit) with `head`.
+    pub async fn compare(&self, base: &str, head: &str) -> Result<Comparison, GitHubError> {
+        // One commit per page: the files are listed on the first page whatever its size.
+        let basehead = format!("{}...{}", seg(base), seg(head)).replace("%2F", "/");
+        let v = self.get(&format!("/compare/{basehead}?per_page=1")).await?;
+        let merge_base = v["merge_base_commit"]["sha"]
+            .as_str()
+            .ok_or_else(|| {
+                GitHubError::Transport(format!("compare {basehead}: no merge base in the answer"))
+            })?
+            .to_owned();
+        let listed = v["files"].as_array();
+        let files = listed.filter(|f| f.len() < 300).map(|f| {
+            f.iter()
+                .flat_map(|e| [&e["filename"], &e["previous_filename"]])
+                .filter_map(|n| n.as_str().map(str::to_owned))
+                .collect()
+        });
+        Ok(Comparison { merge_base, files })
+    }
+
+    /// The check runs named `name` on commit `sha` (newest first).
+    pub async fn check_runs(&self, sha: &str, name: &str) -> Result<Vec<CheckRun>, GitHubError> {
+        let v = self
+            .get(&format!(
+                "/commits/{sha}/check-runs?check_name={}&filter=all&per_page=100",
+                seg(name)
+            ))
+            .await?;
+        Ok(v["check_runs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| CheckRun {
+                id: c["id"].as_u64().unwrap_or(0),
+                name: c["name"].as_str().unwrap_or("").to_owned(),
+                external_id: c["external_id"].as_str().unwrap_or("").to_owned(),
+                app_slug: c["app"]["slug"].as_str().unwrap_or("").to_owned(),
+                summary: c["output"]["summary"].as_str().unwrap_or("").to_owned(),
+            })
+            .collect())
+    }
+
+    /// Creates a completed check run with the first [`ANNOTATIONS_PER_REQUEST`] annotations,
+    /// then adds the rest in updates of as many (looking for the run before a retry, so a 5xx
+    /// that succeeded creates one). Returns its id.
+    pub async fn create_check_run(&self, run: &NewCheckRun<'_>) -> Result<u64, GitHubError> {
+        let mut batches = run.annotations.chunks(ANNOTATIONS_PER_REQUEST);
+        let first = batches.next().unwrap_or(&[]);
+        let rest: Vec<&[Annotation]> = batches.collect();
+        let mut body = json!({
+            "name": run.name,
+            "head_sha": run.head_sha,
+            "status": "completed",
+            "conclusion": run.conclusion,
+            "output": output_json(run.output, first),
+        });
+        if rest.is_empty() {
+            body["external_id"] = run.external_id.into();
+        }
+        let path = self.path("/check-runs");
+        let v = self
+            .gh
+            .create(self.installation, path, body, || async {
+                let found = self
+                    .check_runs(run.head_sha, run.name)
+                    .await?
+                    .into_iter()
+                    .find(|c| c.summary == run.output.summary);
+                Ok(found.map(|c| json!({"id": c.id})))
+            })
+            .await?;
+        let id = v["id"]
+            .as_u64()
+            .ok_or_else(|| GitHubError::Transport("the created check run has no id".to_owned()))?;
+        for (i, batch) in rest.iter().enumerate() {
+            let last = i + 1 == rest.len();
+            self.update_check_run(id, run.output, batch, last.then_some(run.external_id))
+                .await?;
+        }
+        Ok(id)
+    }
+
+    /// Sets a check run's output and appends `annotations` (at most
+    /// [`ANNOTATIONS_PER_REQUEST`]) to it; `external_id` too when given.
+    pub async fn update_check_run(
+        &self,
+        id: u64,
+        output: &CheckOutput,
+        annotations: &[Annotation],
+        external_id: Option<&str>,
+    ) -> Result<(), GitHubError> {
+        let mut body = json!({"output": output_json(output, annotations)});
+        if let Some(e) = external_id {
+            body["external_id"] = e.into();
+        }
+        self.patch(&format!("/check-runs/{id}"), body).await?;
+        Ok(())
+    }
+
     /// The user's role on the repository (`admin`, `maintain`, `write`, `triage`, `read`, or a
     /// custom role), `none` when they have none.
     pub async fn role(&self, user: &str) -> Result<String, GitHubError> {
@@ -472,4 +621,13 @@ impl<'a> Repo<'a> {
             Err(e) => Err(e),
         }
     }
+}
+
+/// A check run's `output` with these annotations.
+fn output_json(output: &CheckOutput, annotations: &[Annotation]) -> Value {
+    let mut v = json!(output);
+    if !annotations.is_empty() {
+        v["annotations"] = json!(annotations);
+    }
+    v
 }

@@ -29,6 +29,8 @@ pub const APP_ID: u64 = 424242;
 /// The App's slug: its bot user is `ws-fix[bot]`.
 pub const APP_SLUG: &str = "ws-fix";
 const DOCS: &str = "https://docs.github.com/rest";
+/// The most entries GitHub lists in one (recursive) tree.
+pub const MAX_TREE_ENTRIES: usize = 100_000;
 
 /// `tests/fixtures/github/test-app-key.pem`: the App's private key (PKCS#1 PEM).
 pub fn test_private_key_pem() -> String {
@@ -50,6 +52,15 @@ fn fixture(name: &str) -> PathBuf {
 // State
 // ---------------------------------------------------------------------------------------------
 
+#[path = "fake_gate.rs"]
+mod gate;
+#[path = "fake_hook.rs"]
+mod hook;
+#[allow(unused_imports)]
+pub use gate::{Held, Release};
+#[allow(unused_imports)]
+pub use hook::{Hook, HookAttempt};
+
 /// Everything the fake knows. Reach it with [`FakeGitHub::with_state`].
 pub struct State {
     pub app_id: u64,
@@ -65,6 +76,13 @@ pub struct State {
     pub faults: VecDeque<Fault>,
     /// Refuse body fields GitHub's schemas do not list (see [`FakeGitHub::set_strict_bodies`]).
     pub strict_bodies: bool,
+    /// The public key App JWTs must verify with after [`FakeGitHub::rotate_app_key`] (before:
+    /// the test key's).
+    pub app_public_key: Option<String>,
+    /// The App's webhook and its delivery attempts.
+    pub hook: Hook,
+    /// Requests to hold when they arrive (see [`FakeGitHub::hold_next`]).
+    gates: Vec<gate::Gate>,
     next_id: u64,
 }
 
@@ -103,6 +121,8 @@ pub struct Repo {
     pub comments: BTreeMap<u64, Comment>,
     /// Login (lower case) → (`permission`, `role_name`).
     pub permissions: HashMap<String, (String, String)>,
+    /// Check run id → check run (see the "Checks" section).
+    pub check_runs: BTreeMap<u64, CheckRun>,
     next_number: u64,
 }
 
@@ -169,6 +189,8 @@ pub struct Pull {
     /// The head commit when the PR was opened, and again when it was closed; while open, the
     /// head branch's tip is shown instead.
     pub head_sha: String,
+    /// `owner/name` of the fork the head branch is in; `None`: this repository.
+    pub head_repo: Option<String>,
     pub draft: bool,
     pub merged_at: Option<String>,
     pub merge_commit_sha: Option<String>,
@@ -301,6 +323,9 @@ impl FakeGitHub {
             violations: Vec::new(),
             faults: VecDeque::new(),
             strict_bodies: false,
+            app_public_key: None,
+            hook: Hook::default(),
+            gates: Vec::new(),
             next_id: 1000,
         }));
         let app = axum::Router::new()
@@ -383,6 +408,7 @@ impl FakeGitHub {
                 issues: BTreeMap::new(),
                 comments: BTreeMap::new(),
                 permissions: HashMap::new(),
+                check_runs: BTreeMap::new(),
                 next_number: 1,
             };
             let mut flat = Flat::new();
@@ -781,6 +807,12 @@ impl FakeGitHub {
         self.with_state(|s| s.mint_token(installation_id))
     }
 
+    /// The App's key was replaced on GitHub: from now on only JWTs signed with the private key
+    /// of `public_key_pem` are accepted (installation tokens already issued stay valid).
+    pub fn rotate_app_key(&self, public_key_pem: &str) {
+        self.with_state(|s| s.app_public_key = Some(public_key_pem.to_owned()));
+    }
+
     /// Expires every installation token issued so far (the next use gets 401).
     pub fn expire_tokens(&self) {
         self.with_state(|s| {
@@ -939,46 +971,52 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
 
-    let mut state = shared.lock().unwrap();
-    let body = parsed.unwrap_or(None);
-    let (reply, template) = match checked {
-        Err(message) => {
-            let q = query
-                .as_deref()
-                .map(|q| format!("?{q}"))
-                .unwrap_or_default();
-            state
-                .violations
-                .push(format!("{method} {path}{q}: {message}"));
-            (
-                Reply::error(
-                    400,
-                    &format!("fake GitHub: refused by GitHub's REST description: {message}"),
-                ),
-                None,
-            )
-        }
-        Ok(matched) => {
-            let reply = state.serve(
-                &method,
-                &path,
-                &matched,
-                &pairs,
-                body.as_ref(),
-                authorization.as_deref(),
-            );
-            (reply, Some(matched.template))
-        }
+    if !gate::pass(&shared, &method, &path).await {
+        return Reply::error(502, "fake GitHub: the request was held and dropped").into_response();
+    }
+    let reply = {
+        let mut state = shared.lock().unwrap();
+        let body = parsed.unwrap_or(None);
+        let (reply, template) = match checked {
+            Err(message) => {
+                let q = query
+                    .as_deref()
+                    .map(|q| format!("?{q}"))
+                    .unwrap_or_default();
+                state
+                    .violations
+                    .push(format!("{method} {path}{q}: {message}"));
+                (
+                    Reply::error(
+                        400,
+                        &format!("fake GitHub: refused by GitHub's REST description: {message}"),
+                    ),
+                    None,
+                )
+            }
+            Ok(matched) => {
+                let reply = state.serve(
+                    &method,
+                    &path,
+                    &matched,
+                    &pairs,
+                    body.as_ref(),
+                    authorization.as_deref(),
+                );
+                (reply, Some(matched.template))
+            }
+        };
+        state.log.push(LoggedRequest {
+            method,
+            path,
+            query,
+            body,
+            status: reply.status,
+            template,
+        });
+        reply
     };
-    state.log.push(LoggedRequest {
-        method,
-        path,
-        query,
-        body,
-        status: reply.status,
-        template,
-    });
-    drop(state);
+    hook::flush(&shared).await;
     reply.into_response()
 }
 
@@ -1095,7 +1133,11 @@ impl State {
             iat: i64,
             exp: i64,
         }
-        let key = jsonwebtoken::DecodingKey::from_rsa_pem(test_public_key_pem().as_bytes())
+        let public = self
+            .app_public_key
+            .clone()
+            .unwrap_or_else(test_public_key_pem);
+        let key = jsonwebtoken::DecodingKey::from_rsa_pem(public.as_bytes())
             .map_err(|e| e.to_string())?;
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
         validation.leeway = 0;
@@ -1145,6 +1187,9 @@ impl State {
                 .map(|(_, v)| v.as_str())
         };
         let id_param = |name: &str| m.param(name).parse::<u64>().unwrap_or(0);
+        if let Some(reply) = self.route_hook(method, m, query) {
+            return reply;
+        }
         match (method, m.template.as_str()) {
             ("GET", "/app") => Reply::json(
                 200,
@@ -1243,6 +1288,10 @@ impl State {
         let issue_number = || m.param("issue_number").parse::<u64>().unwrap_or(0);
         let comment_id = || m.param("comment_id").parse::<u64>().unwrap_or(0);
         let now = rfc3339(now());
+        let app = (self.app_id, self.app_slug.as_str());
+        if let Some(reply) = r.route_checks(method, template, m, &q, body, new_id, app, &base) {
+            return reply;
+        }
         match (method, template.trim_start_matches("/repos/{owner}/{repo}")) {
             ("GET", "") => Reply::json(200, repo_json),
 
@@ -1567,6 +1616,7 @@ impl State {
                     head_ref,
                     base_ref,
                     head_sha,
+                    head_repo: None,
                     draft: body["draft"] == true,
                     merged_at: None,
                     merge_commit_sha: None,
@@ -2089,7 +2139,10 @@ impl Repo {
     fn tree_json(&self, base: &str, sha: &str, recursive: bool) -> Value {
         let mut out = Vec::new();
         self.tree_entries_json(base, sha, "", recursive, &mut out);
-        json!({"sha": sha, "url": format!("{base}/git/trees/{sha}"), "tree": out, "truncated": false})
+        // GitHub lists at most 100,000 entries and says so.
+        let truncated = out.len() > MAX_TREE_ENTRIES;
+        out.truncate(MAX_TREE_ENTRIES);
+        json!({"sha": sha, "url": format!("{base}/git/trees/{sha}"), "tree": out, "truncated": truncated})
     }
 
     fn tree_entries_json(
@@ -2125,7 +2178,7 @@ impl Repo {
     fn pull_json(&self, base: &str, html: &str, repo_json: &Value, i: &Issue) -> Value {
         let api = base.split("/repos/").next().unwrap_or(base);
         let p = i.pull.as_ref().unwrap();
-        let head_sha = if i.state == "open" {
+        let head_sha = if i.state == "open" && p.head_repo.is_none() {
             self.branch_sha(&p.head_ref).unwrap_or(p.head_sha.clone())
         } else {
             p.head_sha.clone()
@@ -2164,13 +2217,14 @@ impl Repo {
             "requested_reviewers": [],
             "requested_teams": [],
         });
+        let (head_owner, head_repo) = fork_json(repo_json, p.head_repo.as_deref());
         let more = json!({
             "head": {
-                "label": format!("{}:{}", self.owner, p.head_ref),
+                "label": format!("{head_owner}:{}", p.head_ref),
                 "ref": p.head_ref,
                 "sha": head_sha,
-                "user": user_json(api, &self.owner),
-                "repo": repo_json,
+                "user": user_json(api, &head_owner),
+                "repo": head_repo,
             },
             "base": {
                 "label": format!("{}:{}", self.owner, p.base_ref),
@@ -2618,4 +2672,438 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
         data = &data[(start + size + 2).min(data.len())..];
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks: check runs with their annotations, commit comparisons, pull requests by people and
+// from forks
+// ---------------------------------------------------------------------------------------------
+
+/// A check run as the fake holds it.
+#[derive(Debug, Clone)]
+pub struct CheckRun {
+    pub id: u64,
+    pub name: String,
+    pub head_sha: String,
+    pub external_id: Option<String>,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub text: Option<String>,
+    /// Every annotation sent, in order.
+    pub annotations: Vec<Value>,
+    /// How many annotations each request (create, then updates) carried.
+    pub batches: Vec<usize>,
+    /// The App that created it.
+    pub app_id: u64,
+}
+
+impl FakeGitHub {
+    /// Creates `owner/name` as [`FakeGitHub::add_repo`] does, with the files under `dir` as
+    /// the CLI's snapshot lists them (ignore files honoured). Returns the commit's SHA.
+    pub fn add_repo_from_dir(
+        &self,
+        installation_id: u64,
+        owner: &str,
+        name: &str,
+        dir: &std::path::Path,
+    ) -> String {
+        use ws_fix::snapshot::{EntryState, LocalDir, Snapshot};
+        let snap = LocalDir::new(dir).expect("a directory");
+        let files: Vec<(String, String)> = snap
+            .entries()
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.state == EntryState::File)
+            .map(|e| {
+                let bytes = snap
+                    .read(&e.path, ws_fix::load::DEFAULT_MAX_FILE_SIZE)
+                    .unwrap();
+                (e.path, String::from_utf8(bytes).expect("UTF-8 files"))
+            })
+            .collect();
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        self.add_repo(installation_id, owner, name, &refs)
+    }
+
+    /// The production App talking to this fake: the test key, the embedded catalogue, short
+    /// retry delays.
+    pub async fn app(&self) -> ws_fix::app::App {
+        ws_fix::github::install_crypto();
+        let mut github =
+            ws_fix::github::GitHubApp::new(&self.url(), self.app_id(), &test_private_key_pem())
+                .unwrap();
+        github.retry.base_delay = std::time::Duration::from_millis(5);
+        let bot_login = github.bot_login().await.unwrap();
+        ws_fix::app::App {
+            github,
+            catalogue: ws_fix::catalogue::Catalogue::embedded().unwrap(),
+            bot_login,
+            max_file_size: ws_fix::load::DEFAULT_MAX_FILE_SIZE,
+            verify: None,
+        }
+    }
+
+    /// The check runs of a repository, oldest first.
+    pub fn check_runs(&self, owner: &str, repo: &str) -> Vec<CheckRun> {
+        self.with_repo(owner, repo, |r| r.check_runs.values().cloned().collect())
+    }
+
+    /// `user` opens a pull request from `branch` of this repository (pushed with
+    /// [`FakeGitHub::push_commit`]) into the default branch. Returns its number.
+    pub fn open_pr(&self, owner: &str, repo: &str, user: &str, branch: &str, title: &str) -> u64 {
+        self.with_state(|s| {
+            let id = s.next_id();
+            let r = s.repo_mut(owner, repo);
+            let head_sha = r.branch_sha(branch).expect("push the branch first");
+            let pull = Pull {
+                head_ref: branch.to_owned(),
+                base_ref: r.default_branch.clone(),
+                head_sha,
+                head_repo: None,
+                draft: false,
+                merged_at: None,
+                merge_commit_sha: None,
+                merged_by: None,
+            };
+            let number = r.next_number;
+            r.next_number += 1;
+            r.issues.insert(
+                number,
+                Issue::new(number, id, title, None, user, Some(pull)),
+            );
+            number
+        })
+    }
+
+    /// `user` opens a pull request from `branch` of the fork `fork` (`owner/name`, which no
+    /// installation reaches) with one commit of `changes` on the default branch. As on GitHub,
+    /// the head commit is readable through this repository (`refs/pull/N/head`). Returns the
+    /// number and the head commit.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_fork_pr(
+        &self,
+        owner: &str,
+        repo: &str,
+        fork: &str,
+        user: &str,
+        branch: &str,
+        title: &str,
+        changes: &[(&str, Option<&str>)],
+    ) -> (u64, String) {
+        self.with_state(|s| {
+            let id = s.next_id();
+            let r = s.repo_mut(owner, repo);
+            let base_ref = r.default_branch.clone();
+            let parent = r.branch_sha(&base_ref).expect("the default branch exists");
+            let mut flat = r.flatten(&r.commit(&parent).unwrap().tree).unwrap();
+            for (path, text) in changes {
+                let entry = text.map(|t| FlatEntry::blob(r.put(GitObject::Blob(t.into()))));
+                set_path(&mut flat, path, entry);
+            }
+            let tree = r.write_flat(&flat);
+            let fork_owner = fork.split('/').next().unwrap_or(fork);
+            let head_sha = r.put(GitObject::Commit(Commit {
+                tree,
+                parents: vec![parent],
+                message: title.to_owned(),
+                author: person(fork_owner),
+                committer: person(fork_owner),
+                verified: false,
+            }));
+            let number = r.next_number;
+            r.next_number += 1;
+            r.refs
+                .insert(format!("refs/pull/{number}/head"), head_sha.clone());
+            let pull = Pull {
+                head_ref: branch.to_owned(),
+                base_ref,
+                head_sha: head_sha.clone(),
+                head_repo: Some(fork.to_owned()),
+                draft: false,
+                merged_at: None,
+                merge_commit_sha: None,
+                merged_by: None,
+            };
+            r.issues.insert(
+                number,
+                Issue::new(number, id, title, None, user, Some(pull)),
+            );
+            (number, head_sha)
+        })
+    }
+}
+
+/// The owner and `repo` JSON of a pull request's head: this repository's, or a fork's.
+fn fork_json(repo_json: &Value, fork: Option<&str>) -> (String, Value) {
+    let owner = repo_json["owner"]["login"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    let Some(fork) = fork else {
+        return (owner, repo_json.clone());
+    };
+    let (fork_owner, name) = fork.split_once('/').unwrap_or((fork, ""));
+    let mut v = repo_json.clone();
+    v["id"] = json!(user_id(fork));
+    v["node_id"] = json!(node_id("Repository", fork));
+    v["name"] = json!(name);
+    v["full_name"] = json!(fork);
+    v["fork"] = json!(true);
+    v["owner"]["login"] = json!(fork_owner);
+    (fork_owner.to_owned(), v)
+}
+
+impl Repo {
+    /// The checks and compare endpoints; `None` for every other request.
+    /// More than 50 annotations in one request are refused before this, by the REST
+    /// description (`maxItems: 50`), as GitHub refuses them.
+    #[allow(clippy::too_many_arguments)]
+    fn route_checks<'q>(
+        &mut self,
+        method: &str,
+        template: &str,
+        m: &openapi::Matched,
+        q: impl Fn(&str) -> Option<&'q str>,
+        body: &Value,
+        new_id: u64,
+        (app_id, app_slug): (u64, &str),
+        base: &str,
+    ) -> Option<Reply> {
+        let app = json!({
+            "id": app_id,
+            "slug": app_slug,
+            "node_id": format!("A_{app_id}"),
+            "name": app_slug,
+            "owner": {"login": "acme", "id": 1, "type": "Organization"},
+        });
+        let run_id = || m.param("check_run_id").parse::<u64>().unwrap_or(0);
+        let reply = match (method, template.trim_start_matches("/repos/{owner}/{repo}")) {
+            ("POST", "/check-runs") => {
+                let head_sha = body["head_sha"].as_str().unwrap_or("").to_owned();
+                if self.commit(&head_sha).is_none() {
+                    return Some(Reply::invalid(
+                        "CheckRun",
+                        Some("head_sha"),
+                        &format!("No commit found for SHA: {head_sha}"),
+                    ));
+                }
+                let mut run = CheckRun {
+                    id: new_id,
+                    name: body["name"].as_str().unwrap_or("").to_owned(),
+                    head_sha,
+                    external_id: None,
+                    status: "queued".to_owned(),
+                    conclusion: None,
+                    title: None,
+                    summary: None,
+                    text: None,
+                    annotations: Vec::new(),
+                    batches: Vec::new(),
+                    app_id,
+                };
+                run.apply(body);
+                let json = run.json(base, &app);
+                self.check_runs.insert(new_id, run);
+                Reply::json(201, json)
+            }
+            ("PATCH", "/check-runs/{check_run_id}") => match self.check_runs.get_mut(&run_id()) {
+                Some(run) if run.app_id == app_id => {
+                    run.apply(body);
+                    Reply::json(200, run.json(base, &app))
+                }
+                Some(_) => Reply::error(
+                    403,
+                    "Invalid app_id `app_id` - check run is not owned by app",
+                ),
+                None => Reply::not_found(),
+            },
+            ("GET", "/check-runs/{check_run_id}") => match self.check_runs.get(&run_id()) {
+                Some(run) => Reply::json(200, run.json(base, &app)),
+                None => Reply::not_found(),
+            },
+            ("GET", "/commits/{ref}/check-runs") => {
+                let wanted = m.param("ref");
+                let Some(sha) = self
+                    .branch_sha(wanted)
+                    .or_else(|| self.commit(wanted).map(|_| wanted.to_owned()))
+                else {
+                    return Some(Reply::invalid(
+                        "Commit",
+                        None,
+                        &format!("No commit found for SHA: {wanted}"),
+                    ));
+                };
+                let mut runs: Vec<&CheckRun> = self
+                    .check_runs
+                    .values()
+                    .rev()
+                    .filter(|c| c.head_sha == sha)
+                    .filter(|c| q("check_name").is_none_or(|n| c.name == n))
+                    .filter(|c| q("status").is_none_or(|s| c.status == s))
+                    .filter(|c| q("app_id").is_none_or(|a| a == c.app_id.to_string()))
+                    .collect();
+                if q("filter").unwrap_or("latest") == "latest" {
+                    let mut seen = HashSet::new();
+                    runs.retain(|c| seen.insert(c.name.clone()));
+                }
+                let items: Vec<Value> = runs.iter().map(|c| c.json(base, &app)).collect();
+                Reply::json(
+                    200,
+                    json!({"total_count": items.len(), "check_runs": items}),
+                )
+            }
+            ("GET", "/compare/{basehead}") => self.compare_json(base, m.param("basehead"), &q),
+            _ => return None,
+        };
+        Some(reply)
+    }
+
+    /// `GET /compare/{base}...{head}`: the merge base, the commits and the files changed.
+    fn compare_json<'q>(
+        &self,
+        base: &str,
+        basehead: &str,
+        q: impl Fn(&str) -> Option<&'q str>,
+    ) -> Reply {
+        let Some((b, h)) = basehead
+            .split_once("...")
+            .or_else(|| basehead.split_once(".."))
+        else {
+            return Reply::not_found();
+        };
+        let resolve = |x: &str| {
+            let x = x.rsplit_once(':').map_or(x, |(_, b)| b);
+            self.branch_sha(x)
+                .or_else(|| self.commit(x).map(|_| x.to_owned()))
+        };
+        let (Some(b), Some(h)) = (resolve(b), resolve(h)) else {
+            return Reply::not_found();
+        };
+        let Some(mb) = self.merge_base(&b, &h) else {
+            return Reply::error(404, &format!("No common ancestor between {b} and {h}."));
+        };
+        let of_b = self.ancestors(&b);
+        let of_h = self.ancestors(&h);
+        let ahead: Vec<&String> = of_h.iter().filter(|c| !of_b.contains(*c)).collect();
+        let behind = of_b.iter().filter(|c| !of_h.contains(*c)).count();
+        let status = match (ahead.len(), behind) {
+            (0, 0) => "identical",
+            (_, 0) => "ahead",
+            (0, _) => "behind",
+            _ => "diverged",
+        };
+        let flat = |sha: &str| self.flatten(&self.commit(sha).unwrap().tree).unwrap();
+        let (old, new) = (flat(&mb), flat(&h));
+        let paths: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+        let files: Vec<Value> = paths
+            .into_iter()
+            .filter(|p| old.get(*p) != new.get(*p))
+            .map(|p| {
+                let (status, sha) = match (old.get(p), new.get(p)) {
+                    (None, Some(e)) => ("added", &e.sha),
+                    (Some(e), None) => ("removed", &e.sha),
+                    (_, Some(e)) => ("modified", &e.sha),
+                    (None, None) => unreachable!(),
+                };
+                json!({
+                    "sha": sha, "filename": p, "status": status,
+                    "additions": 0, "deletions": 0, "changes": 0,
+                    "blob_url": format!("{base}/blob/{h}/{p}"),
+                    "raw_url": format!("{base}/raw/{h}/{p}"),
+                    "contents_url": format!("{base}/contents/{p}?ref={h}"),
+                })
+            })
+            .collect();
+        let per_page = q("per_page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(250usize);
+        let commit = |sha: &str| {
+            let c = self.commit(sha).unwrap();
+            json!({
+                "sha": sha,
+                "url": format!("{base}/commits/{sha}"),
+                "commit": {"message": c.message, "tree": {"sha": c.tree}},
+                "parents": c.parents.iter().map(|p| json!({"sha": p})).collect::<Vec<_>>(),
+            })
+        };
+        let commits: Vec<Value> = ahead.iter().take(per_page).map(|s| commit(s)).collect();
+        Reply::json(
+            200,
+            json!({
+                "url": format!("{base}/compare/{basehead}"),
+                "status": status,
+                "ahead_by": ahead.len(),
+                "behind_by": behind,
+                "total_commits": ahead.len(),
+                "base_commit": commit(&b),
+                "merge_base_commit": commit(&mb),
+                "commits": commits,
+                "files": files,
+            }),
+        )
+    }
+}
+
+impl CheckRun {
+    /// Applies a create or update body: fields replace, annotations are appended.
+    fn apply(&mut self, body: &Value) {
+        let text = |k: &str| body[k].as_str().map(str::to_owned);
+        if let Some(n) = text("name") {
+            self.name = n;
+        }
+        if let Some(e) = text("external_id") {
+            self.external_id = Some(e);
+        }
+        if let Some(s) = text("status") {
+            self.status = s;
+        }
+        if let Some(c) = text("conclusion") {
+            self.conclusion = Some(c);
+            self.status = "completed".to_owned();
+        }
+        let out = &body["output"];
+        if out.is_object() {
+            let field = |k: &str| out[k].as_str().map(str::to_owned);
+            self.title = field("title").or(self.title.take());
+            self.summary = field("summary").or(self.summary.take());
+            self.text = field("text").or(self.text.take());
+            let added = out["annotations"].as_array().cloned().unwrap_or_default();
+            self.batches.push(added.len());
+            self.annotations.extend(added);
+        }
+    }
+
+    fn json(&self, base: &str, app: &Value) -> Value {
+        let id = self.id;
+        json!({
+            "id": id,
+            "node_id": node_id("CheckRun", &id.to_string()),
+            "head_sha": self.head_sha,
+            "external_id": self.external_id,
+            "name": self.name,
+            "url": format!("{base}/check-runs/{id}"),
+            "html_url": format!("https://github.com/runs/{id}"),
+            "details_url": null,
+            "status": self.status,
+            "conclusion": self.conclusion,
+            "started_at": null,
+            "completed_at": null,
+            "output": {
+                "title": self.title,
+                "summary": self.summary,
+                "text": self.text,
+                "annotations_count": self.annotations.len(),
+                "annotations_url": format!("{base}/check-runs/{id}/annotations"),
+            },
+            "check_suite": {"id": id},
+            "app": app,
+            "pull_requests": [],
+        })
+    }
 }
