@@ -1,14 +1,18 @@
 //! The one façade over GitHub's REST API (octocrab underneath, its own retries off). App
 //! authentication: a JWT (RS256) for the App, installation tokens fetched and cached by octocrab
-//! until shortly before they expire, one client per installation. The retry rules live here:
+//! until shortly before they expire, one client per installation. A private key given as a
+//! file is read again when the file changes (a Kubernetes Secret volume swaps it in place), so a
+//! rotated key is used without a restart. The retry rules live here:
 //! 5xx and transport errors are retried with backoff, but a request that creates something is
 //! retried only after looking for what it would have created; 403/429 rate limits wait for
 //! `retry-after` / `x-ratelimit-reset` (or hand the wait to the queue when it is long);
 //! content-creating requests are made one at a time per installation.
 
+mod deliveries;
 mod repo;
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -17,7 +21,11 @@ use octocrab::Octocrab;
 use octocrab::models::{AppId, InstallationId};
 use serde_json::Value;
 
-pub use repo::{Commit, Pull, Repo, RepoInfo, TreeEntry};
+pub use deliveries::HookDelivery;
+pub use repo::{
+    ANNOTATIONS_PER_REQUEST, Annotation, CheckOutput, CheckRun, Commit, Comparison, NewCheckRun,
+    Pull, Repo, RepoInfo, TreeEntry,
+};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum GitHubError {
@@ -34,6 +42,9 @@ pub enum GitHubError {
     Transport(String),
     #[error("the App's key or ID: {0}")]
     Auth(String),
+    /// GitHub answered only part of a listing.
+    #[error("too large for GitHub's API: {0}")]
+    Truncated(String),
 }
 
 impl GitHubError {
@@ -42,7 +53,7 @@ impl GitHubError {
         match self {
             GitHubError::Status { status, .. } => *status >= 500,
             GitHubError::RateLimited { .. } | GitHubError::Transport(_) => true,
-            GitHubError::Auth(_) => false,
+            GitHubError::Auth(_) | GitHubError::Truncated(_) => false,
         }
     }
 
@@ -84,13 +95,45 @@ pub struct Counters {
 
 /// The App: its own client and one client per installation.
 pub struct GitHubApp {
-    app: Octocrab,
-    /// Shared, not cloned: a clone of an installation client copies its token cache instead of
-    /// sharing it, and would mint a new token.
-    installations: std::sync::Mutex<HashMap<u64, Arc<Octocrab>>>,
+    api_url: String,
+    app_id: u64,
+    /// The private key's file, read again when it changes; `None` for a key given inline.
+    key_file: Option<PathBuf>,
+    clients: std::sync::Mutex<Clients>,
     write_locks: std::sync::Mutex<HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
     pub retry: RetryPolicy,
     pub counters: Arc<Counters>,
+}
+
+/// The clients made with one private key.
+struct Clients {
+    app: Arc<Octocrab>,
+    /// Shared, not cloned: a clone of an installation client copies its token cache instead of
+    /// sharing it, and would mint a new token.
+    installations: HashMap<u64, Arc<Octocrab>>,
+    /// The key file as it was when it was last read.
+    key_stamp: Option<KeyStamp>,
+}
+
+/// What tells that a file changed without reading it: the file behind any symbolic links (a
+/// Kubernetes Secret volume swaps a link to a new file), its size and modification time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct KeyStamp {
+    file: (u64, u64),
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl KeyStamp {
+    fn of(path: &Path) -> Option<KeyStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(KeyStamp {
+            file: (m.dev(), m.ino()),
+            len: m.len(),
+            modified: m.modified().ok(),
+        })
+    }
 }
 
 impl GitHubApp {
@@ -100,38 +143,87 @@ impl GitHubApp {
         app_id: u64,
         private_key_pem: &str,
     ) -> Result<GitHubApp, GitHubError> {
-        let key =
-            jsonwebtoken::EncodingKey::from_rsa_pem(private_key_pem.as_bytes()).map_err(|e| {
-                GitHubError::Auth(format!("the private key is not an RSA PEM key: {e}"))
-            })?;
-        let app = Octocrab::builder()
-            .base_uri(api_url)
-            .map_err(|e| GitHubError::Auth(format!("the API URL {api_url}: {e}")))?
-            .app(AppId(app_id), key)
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .build()
-            .map_err(|e| GitHubError::Auth(e.to_string()))?;
-        Ok(GitHubApp {
+        let app = app_client(api_url, app_id, private_key_pem)?;
+        Ok(GitHubApp::with_clients(api_url, app_id, None, app, None))
+    }
+
+    /// The App with its private key in a file, read again whenever the file changes.
+    pub fn with_key_file(
+        api_url: &str,
+        app_id: u64,
+        key_file: &Path,
+    ) -> Result<GitHubApp, GitHubError> {
+        let key_stamp = KeyStamp::of(key_file);
+        let app = app_client(api_url, app_id, &read_key(key_file)?)?;
+        Ok(GitHubApp::with_clients(
+            api_url,
+            app_id,
+            Some(key_file.to_owned()),
             app,
-            installations: Default::default(),
+            key_stamp,
+        ))
+    }
+
+    fn with_clients(
+        api_url: &str,
+        app_id: u64,
+        key_file: Option<PathBuf>,
+        app: Octocrab,
+        key_stamp: Option<KeyStamp>,
+    ) -> GitHubApp {
+        GitHubApp {
+            api_url: api_url.to_owned(),
+            app_id,
+            key_file,
+            clients: std::sync::Mutex::new(Clients {
+                app: Arc::new(app),
+                installations: HashMap::new(),
+                key_stamp,
+            }),
             write_locks: Default::default(),
             retry: RetryPolicy::default(),
             counters: Arc::new(Counters::default()),
-        })
+        }
+    }
+
+    /// The clients, made anew with the key file's new key when the file changed since it was
+    /// last read. A changed file that holds no usable key is logged and the old key kept.
+    fn clients(&self) -> std::sync::MutexGuard<'_, Clients> {
+        let mut clients = self.clients.lock().expect("clients lock");
+        let Some(path) = &self.key_file else {
+            return clients;
+        };
+        let stamp = KeyStamp::of(path);
+        if stamp == clients.key_stamp {
+            return clients;
+        }
+        clients.key_stamp = stamp;
+        match read_key(path).and_then(|pem| app_client(&self.api_url, self.app_id, &pem)) {
+            Ok(app) => {
+                clients.app = Arc::new(app);
+                // Their tokens were bought with the old key; the next use buys new ones.
+                clients.installations.clear();
+                tracing::info!(file = %path.display(), "the App's private key file changed: using its new key");
+            }
+            Err(e) => {
+                tracing::warn!("the App's private key file changed, keeping the previous key: {e}")
+            }
+        }
+        clients
     }
 
     fn client(&self, installation: u64) -> Result<Arc<Octocrab>, GitHubError> {
-        let mut map = self.installations.lock().expect("clients lock");
-        if let Some(c) = map.get(&installation) {
+        let mut clients = self.clients();
+        if let Some(c) = clients.installations.get(&installation) {
             return Ok(c.clone());
         }
         let c = Arc::new(
-            self.app
+            clients
+                .app
                 .installation(InstallationId(installation))
                 .map_err(|e| GitHubError::Auth(e.to_string()))?,
         );
-        map.insert(installation, c.clone());
+        clients.installations.insert(installation, c.clone());
         Ok(c)
     }
 
@@ -151,28 +243,15 @@ impl GitHubApp {
         owner: &str,
         name: &str,
     ) -> Result<Repo<'_>, GitHubError> {
-        Ok(Repo::new(
-            self,
-            self.client(installation)?,
-            installation,
-            owner,
-            name,
-        ))
+        Ok(Repo::new(self, installation, owner, name))
     }
 
     /// The App's bot login (`<slug>[bot]`), from `GET /app` with the App's JWT.
     pub async fn bot_login(&self) -> Result<String, GitHubError> {
-        let response = self
-            .app
-            ._get("/app")
-            .await
-            .map_err(|e| GitHubError::Transport(e.to_string()))?;
+        let app = self.clients().app.clone();
+        let response = app._get("/app").await.map_err(octocrab_error)?;
         let status = response.status().as_u16();
-        let text = self
-            .app
-            .body_to_string(response)
-            .await
-            .map_err(|e| GitHubError::Transport(e.to_string()))?;
+        let text = app.body_to_string(response).await.map_err(octocrab_error)?;
         let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         match v["slug"].as_str() {
             Some(slug) if status == 200 => Ok(format!("{slug}[bot]")),
@@ -187,10 +266,8 @@ impl GitHubApp {
         &self,
         installation: u64,
     ) -> Result<Vec<(String, String)>, GitHubError> {
-        let client = self.client(installation)?;
         let v = self
             .send(
-                &client,
                 installation,
                 Method::Get,
                 "/installation/repositories?per_page=100".into(),
@@ -211,7 +288,6 @@ impl GitHubApp {
     /// One request with the retry rules (not for creating requests: see [`GitHubApp::create`]).
     pub(crate) async fn send(
         &self,
-        client: &Octocrab,
         installation: u64,
         method: Method,
         path: String,
@@ -220,10 +296,7 @@ impl GitHubApp {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self
-                .once(client, installation, method, &path, body.as_ref())
-                .await
-            {
+            match self.once(installation, method, &path, body.as_ref()).await {
                 Err(e) if e.is_transient() && attempt < self.retry.attempts => {
                     self.wait_for(&e, attempt).await?;
                 }
@@ -236,7 +309,6 @@ impl GitHubApp {
     /// GitHub's side, `find` looks for the result before another attempt.
     pub(crate) async fn create<F, Fut>(
         &self,
-        client: &Octocrab,
         installation: u64,
         path: String,
         body: Value,
@@ -250,7 +322,7 @@ impl GitHubApp {
         loop {
             attempt += 1;
             match self
-                .once(client, installation, Method::Post, &path, Some(&body))
+                .once(installation, Method::Post, &path, Some(&body))
                 .await
             {
                 Err(e) if e.is_transient() && attempt < self.retry.attempts => {
@@ -283,7 +355,6 @@ impl GitHubApp {
 
     async fn once(
         &self,
-        client: &Octocrab,
         installation: u64,
         method: Method,
         path: &str,
@@ -294,6 +365,8 @@ impl GitHubApp {
             Some(l) => Some(l.lock().await),
             None => None,
         };
+        // Asked for each request, so that a rotated key is used from the next request on.
+        let client = self.client(installation)?;
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
         if method.writes() {
             self.counters.writes.fetch_add(1, Ordering::Relaxed);
@@ -303,13 +376,13 @@ impl GitHubApp {
             Method::Post => client._post(path, body).await,
             Method::Patch => client._patch(path, body).await,
         };
-        let response = result.map_err(|e| GitHubError::Transport(e.to_string()))?;
+        let response = result.map_err(octocrab_error)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = client
             .body_to_string(response)
             .await
-            .map_err(|e| GitHubError::Transport(e.to_string()))?;
+            .map_err(octocrab_error)?;
         let value: Value = if text.trim().is_empty() {
             Value::Null
         } else {
@@ -331,6 +404,45 @@ impl GitHubApp {
             message,
         })
     }
+}
+
+/// An error of octocrab in words (its `Display` names only the kind of error).
+fn octocrab_error(e: octocrab::Error) -> GitHubError {
+    if let octocrab::Error::GitHub { source, .. } = &e {
+        // Raw requests end here only through octocrab's own one, buying an installation token.
+        // A refused key is often a rotation on its way: another attempt later may succeed.
+        return GitHubError::Transport(format!(
+            "GitHub refused the App's credentials ({}): {}",
+            source.status_code.as_u16(),
+            source.message
+        ));
+    }
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    GitHubError::Transport(text)
+}
+
+fn read_key(path: &Path) -> Result<String, GitHubError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| GitHubError::Auth(format!("the private key file {}: {e}", path.display())))
+}
+
+/// The App's own client (authenticated by JWTs signed with the key).
+fn app_client(api_url: &str, app_id: u64, private_key_pem: &str) -> Result<Octocrab, GitHubError> {
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_key_pem.as_bytes())
+        .map_err(|e| GitHubError::Auth(format!("the private key is not an RSA PEM key: {e}")))?;
+    Octocrab::builder()
+        .base_uri(api_url)
+        .map_err(|e| GitHubError::Auth(format!("the API URL {api_url}: {e}")))?
+        .app(AppId(app_id), key)
+        .set_connect_timeout(Some(Duration::from_secs(10)))
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .build()
+        .map_err(|e| GitHubError::Auth(e.to_string()))
 }
 
 fn header<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {

@@ -1,6 +1,7 @@
-//! `POST /webhook`: the signature checked in constant time against the current (and, during a
-//! rotation, the previous) secret, the body capped at 25 MB, the delivery recorded durably
-//! with its jobs, and the answer given at once.
+//! `POST /webhook`: the signature checked in constant time against the current and, during a
+//! rotation, the previous secret (both always checked; `ws_fix_signatures_total` counts which
+//! one matched), the body capped at 25 MB, the delivery recorded durably with its jobs, and the
+//! answer given at once.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -8,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use super::AppState;
+use super::{AppState, Secret};
 use crate::events::Event;
 use crate::queue::Recorded;
 
@@ -29,6 +30,17 @@ pub fn signature_matches(secret: &[u8], body: &[u8], header: &str) -> bool {
     mac.verify_slice(&expected).is_ok()
 }
 
+/// The index of the secret that signed `body` (0: the current one, 1: the previous one during a
+/// rotation). Every secret is checked, each in constant time, so the answer's timing does not
+/// tell which one matched.
+pub fn matching_secret(secrets: &[Secret], body: &[u8], header: &str) -> Option<usize> {
+    let matches: Vec<bool> = secrets
+        .iter()
+        .map(|s| signature_matches(s.expose().as_bytes(), body, header))
+        .collect();
+    matches.iter().position(|m| *m)
+}
+
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
     if s.len() != 64 {
         return None;
@@ -45,16 +57,19 @@ pub(super) async fn receive(
     body: Bytes,
 ) -> (StatusCode, String) {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let signed = header("x-hub-signature-256").is_some_and(|sig| {
-        state
-            .secrets
-            .iter()
-            .any(|s| signature_matches(s.expose().as_bytes(), &body, sig))
-    });
-    if !signed {
+    let signed_by =
+        header("x-hub-signature-256").and_then(|sig| matching_secret(&state.secrets, &body, sig));
+    let Some(signed_by) = signed_by else {
         state.metrics.count("deliveries", "unauthorized");
         return (StatusCode::UNAUTHORIZED, "bad signature\n".into());
-    }
+    };
+    // Operators watch this to know when the previous secret is no longer used.
+    let which = if signed_by == 0 {
+        "current"
+    } else {
+        "previous"
+    };
+    state.metrics.count("signatures", which);
     let (Some(event_name), Some(delivery)) =
         (header("x-github-event"), header("x-github-delivery"))
     else {
@@ -73,9 +88,19 @@ pub(super) async fn receive(
     };
     if let Event::Ignored { event, action } = &event {
         state.metrics.count("deliveries", "ignored");
-        return (StatusCode::OK, format!("ignored: {event} {action}\n"));
+        // Both are the sender's text: echo a bounded part of them.
+        let short = |s: &str| s.chars().take(100).collect::<String>();
+        return (
+            StatusCode::OK,
+            format!("ignored: {} {}\n", short(event), short(action)),
+        );
     }
-    match state.queue.record(delivery, event_name, &event).await {
+    let later = later_work(&state, &event);
+    match state
+        .queue
+        .record_with_later(delivery, event_name, &event, &later)
+        .await
+    {
         Ok(Recorded::Duplicate) => {
             state.metrics.count("deliveries", "duplicate");
             (StatusCode::OK, "already received\n".into())
@@ -94,6 +119,31 @@ pub(super) async fn receive(
                 "the queue is unavailable\n".into(),
             )
         }
+    }
+}
+
+/// The work a delivery starts for later: a merged fix pull request's hosts are probed after
+/// `--verify-delay`, when the GitOps controller has applied it.
+fn later_work(state: &AppState, event: &Event) -> Vec<(String, Event, i64)> {
+    match (state.verify_delay, event) {
+        (
+            Some(delay),
+            Event::PullRequestClosed {
+                repo,
+                number,
+                merged: true,
+                head_ref,
+                ..
+            },
+        ) if head_ref.starts_with("ws-fix/") => vec![(
+            crate::queue::repo_key(repo),
+            Event::VerifyMerged {
+                repo: repo.clone(),
+                number: *number,
+            },
+            delay.as_millis() as i64,
+        )],
+        _ => Vec::new(),
     }
 }
 

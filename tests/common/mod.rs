@@ -1,7 +1,9 @@
 //! Shared by the fixer's integration tests.
 #![allow(dead_code)]
 
+pub mod deliveries;
 pub mod fake_github;
+pub mod homelab;
 
 use std::path::Path;
 

@@ -1,0 +1,162 @@
+//! `ws-fix serve` as a real process against the fake GitHub, killed with SIGKILL in the middle
+//! of publishing (the fake holds the request that opens the pull request until the process is
+//! dead) and started again on the same data directory: every accepted delivery is processed
+//! and the fake holds exactly one pull request per fix kind.
+
+mod common;
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::fake_github::{self, FakeGitHub, Release};
+use common::homelab::{self, OWNER, REPO, SECRET};
+use ws_fix::queue::{JobState, Queue};
+
+/// A `ws-fix serve` child process.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    /// Starts `ws-fix serve` on a free loopback port with the data directory `dir` (and the
+    /// PostgreSQL database `database_url`, if given); returns once it serves.
+    fn spawn(fake: &FakeGitHub, dir: &Path, database_url: Option<&str>) -> Server {
+        let key = dir.join("app-key.pem");
+        std::fs::write(&key, fake_github::test_private_key_pem()).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ws-fix"));
+        cmd.arg("serve")
+            .env("WS_FIX_APP_ID", fake_github::APP_ID.to_string())
+            .env("WS_FIX_PRIVATE_KEY_FILE", &key)
+            .env("WS_FIX_WEBHOOK_SECRET", SECRET)
+            .env("WS_FIX_GITHUB_API_URL", fake.url())
+            .env("WS_FIX_LISTEN", "127.0.0.1:0")
+            .env("WS_FIX_DATA_DIR", dir)
+            // A dead process's jobs are taken over once their lease expires.
+            .env("WS_FIX_JOB_LEASE_SECONDS", "2")
+            .env("WS_FIX_LOG", "info")
+            .env("NO_COLOR", "1")
+            .env_remove("WS_FIX_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some(url) = database_url {
+            cmd.env("WS_FIX_DATABASE_URL", url);
+        }
+        let mut child = cmd.spawn().expect("ws-fix serve starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                eprintln!("[server] {line}");
+                if let Some(rest) = line.split("serving on ").nth(1) {
+                    let addr: String = rest
+                        .chars()
+                        .take_while(|c| !c.is_whitespace() && *c != '\u{1b}')
+                        .collect();
+                    let _ = tx.send(addr);
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server says where it listens")
+            .parse()
+            .unwrap();
+        Server { child, addr }
+    }
+
+    /// SIGKILL, and waits until the process is gone.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, and waits for the process to exit (it finishes what it runs).
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits (a minute at most) until every job of each delivery is done.
+async fn until_done(queue: &Queue, deliveries: &[String]) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut poll = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        poll.tick().await;
+        let mut done = true;
+        for d in deliveries {
+            let states = queue.states(d).await.unwrap();
+            assert!(
+                !states.contains(&JobState::Failed),
+                "delivery {d}: a job failed"
+            );
+            done &= !states.is_empty() && states.iter().all(|s| *s == JobState::Done);
+        }
+        if done {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "jobs not done in a minute"
+        );
+    }
+}
+
+async fn killed_while_opening_a_pull_request(release: Release) {
+    let fake = homelab::fake(true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = Server::spawn(&fake, dir.path(), None);
+    fake.set_hook(first.addr, SECRET);
+    let mut held = fake.hold_next("POST", &format!("/repos/{OWNER}/{REPO}/pulls"));
+    let payload = homelab::push_payload(&fake, OWNER, REPO);
+    let (delivery, status) = fake.deliver_event("push", &payload).await;
+    assert_eq!(status, 202, "the delivery is accepted");
+    // The first pull request is on its way to GitHub: the process dies here.
+    held.arrived().await;
+    first.kill();
+    held.release(release);
+
+    let second = Server::spawn(&fake, dir.path(), None);
+    let queue = Queue::open(dir.path(), None).await.unwrap();
+    until_done(&queue, std::slice::from_ref(&delivery)).await;
+    assert_eq!(
+        homelab::open_pulls(&fake, OWNER, REPO),
+        ["ws-fix/alpn-order", "ws-fix/http-upgrade"]
+    );
+    assert_eq!(fake.pulls(OWNER, REPO).len(), 2, "no pull request twice");
+    let status = second.terminate();
+    assert!(
+        status.success(),
+        "SIGTERM ends the server cleanly: {status}"
+    );
+    fake.assert_no_violations();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_github_opened_the_pull_request_it_is_found_not_opened_again() {
+    killed_while_opening_a_pull_request(Release::Serve).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_before_github_opened_the_pull_request_it_is_opened_on_restart() {
+    killed_while_opening_a_pull_request(Release::Drop).await;
+}
