@@ -4,6 +4,8 @@
 //! pass, unless `WS_FIX_REQUIRE_POSTGRES=1` (`.ci/run` sets both). A second [`Queue`] opened on
 //! the same store stands for a second process or replica.
 
+mod common;
+
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,8 +22,8 @@ use ws_fix::queue::{
 struct Store {
     _dir: Option<tempfile::TempDir>,
     data_dir: std::path::PathBuf,
-    /// PostgreSQL: the URL of this test's schema, and the schema.
-    postgres: Option<(String, String)>,
+    /// PostgreSQL: this test's schema.
+    postgres: Option<common::postgres::Schema>,
 }
 
 /// Unique numbers within this test process (schema names, comment ids).
@@ -39,32 +41,10 @@ impl Store {
 
     /// A fresh schema on the test server, or `None` (skipped) when there is none.
     async fn postgres(test: &str) -> Option<Store> {
-        let Ok(base) = std::env::var("WS_FIX_TEST_DATABASE_URL") else {
-            assert!(
-                std::env::var("WS_FIX_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "WS_FIX_REQUIRE_POSTGRES=1 but WS_FIX_TEST_DATABASE_URL is not set"
-            );
-            eprintln!("skipped {test} on PostgreSQL: WS_FIX_TEST_DATABASE_URL is not set");
-            return None;
-        };
-        let schema = format!(
-            "t_{}_{}_{}",
-            std::process::id(),
-            now_ms(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        let admin = sqlx::PgPool::connect(&base).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        admin.close().await;
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options[search_path]={schema}");
         Some(Store {
             _dir: None,
             data_dir: std::path::PathBuf::from("/nonexistent"),
-            postgres: Some((url, schema)),
+            postgres: Some(common::postgres::schema(test).await?),
         })
     }
 
@@ -72,7 +52,7 @@ impl Store {
     async fn open(&self) -> Queue {
         Queue::open(
             &self.data_dir,
-            self.postgres.as_ref().map(|(u, _)| u.as_str()),
+            self.postgres.as_ref().map(|p| p.url.as_str()),
         )
         .await
         .unwrap()
@@ -81,20 +61,14 @@ impl Store {
     /// `ws-fix jobs` arguments naming this store.
     fn cli_args(&self) -> Vec<String> {
         match &self.postgres {
-            Some((url, _)) => vec!["--database-url".into(), url.clone()],
+            Some(p) => vec!["--database-url".into(), p.url.clone()],
             None => vec!["--data-dir".into(), self.data_dir.display().to_string()],
         }
     }
 
     async fn finish(self) {
-        if let Some((_, schema)) = &self.postgres {
-            let base = std::env::var("WS_FIX_TEST_DATABASE_URL").unwrap();
-            let admin = sqlx::PgPool::connect(&base).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                .execute(&admin)
-                .await
-                .unwrap();
-            admin.close().await;
+        if let Some(schema) = self.postgres {
+            schema.drop().await;
         }
     }
 }
@@ -738,7 +712,7 @@ async fn several_processes_open_one_new_database_at_once(store: &Store) {
     let opens: Vec<_> = (0..4)
         .map(|_| {
             let data_dir = store.data_dir.clone();
-            let url = store.postgres.as_ref().map(|(u, _)| u.clone());
+            let url = store.postgres.as_ref().map(|p| p.url.clone());
             tokio::spawn(async move { Queue::open(&data_dir, url.as_deref()).await })
         })
         .collect();
@@ -846,7 +820,7 @@ async fn ws_fix_jobs_lists_and_retries(store: &Store) {
         "mysql://ws:hunter2@127.0.0.1/none".to_string(),
         "ws:hunter2@127.0.0.1".to_string(),
     ];
-    if let Some((url, _)) = &store.postgres {
+    if let Some(url) = store.postgres.as_ref().map(|p| &p.url) {
         // The test server with a wrong password.
         let (scheme, rest) = url.split_once("://").unwrap();
         let host = rest.split_once('@').map_or(rest, |(_, h)| h);

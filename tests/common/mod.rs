@@ -4,6 +4,7 @@
 pub mod deliveries;
 pub mod fake_github;
 pub mod homelab;
+pub mod postgres;
 
 use std::path::Path;
 
