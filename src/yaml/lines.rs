@@ -28,10 +28,14 @@ impl LineIndex {
         let first = if text.starts_with(BOM) { BOM.len() } else { 0 };
         let mut starts = vec![first as u32];
         let bytes = text.as_bytes();
-        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
-            // A lone CR is a line break in YAML; CRLF counts once (at the LF).
-            if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
-                starts.push((i + 1) as u32);
+        if memchr::memchr(b'\r', bytes).is_none() {
+            starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| (i + 1) as u32));
+        } else {
+            for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+                // A lone CR is a line break in YAML; CRLF counts once (at the LF).
+                if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
+                    starts.push((i + 1) as u32);
+                }
             }
         }
         // Held for every file of a repo: no growth slack.

@@ -226,7 +226,7 @@ fn values_path(path: &[&str]) -> Keep {
 
 /// Cut a values mapping at `path` (its key path) by [`values_path`]; true when something of
 /// it is kept.
-fn prune_values(node: &mut Node, path: &mut Vec<String>) -> bool {
+fn prune_values(node: &mut Node, path: &mut Vec<compact_str::CompactString>) -> bool {
     let Value::Map(map) = &mut node.value else {
         return false;
     };
@@ -235,12 +235,16 @@ fn prune_values(node: &mut Node, path: &mut Vec<String>) -> bool {
     }
     map.entries.retain_mut(|(k, v)| {
         // A key that is not a scalar is rare: kept as written.
-        let Some(key) = k.as_scalar().map(|s| s.value.to_string()) else {
+        let Some(key) = k.as_scalar().map(|s| s.value.clone()) else {
             return true;
         };
         path.push(key);
-        let keys: Vec<&str> = path.iter().map(String::as_str).collect();
-        let keep = match values_path(&keys) {
+        // Paths are at most `NESTED_ROUTE_DEPTH + 2` keys deep (see the recursion below).
+        let mut buf = [""; NESTED_ROUTE_DEPTH + 3];
+        for (slot, key) in buf.iter_mut().zip(path.iter()) {
+            *slot = key;
+        }
+        let keep = match values_path(&buf[..path.len().min(buf.len())]) {
             Keep::Whole => true,
             Keep::Path => {
                 prune_values(v, path);
