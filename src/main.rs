@@ -7,10 +7,18 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ws_fix::load;
 use ws_fix::workspace::Workspace;
 
+/// `--version`: the package version and the commit it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("WS_FIX_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "ws-fix",
-    version,
+    version = VERSION,
     about = "Finds and fixes Envoy Gateway settings that break WebSocket apps"
 )]
 struct Cli {
@@ -72,7 +80,13 @@ enum Command {
         max_file_size: u64,
     },
     /// Run the GitHub App: the webhook server, its durable queue and the worker.
-    Serve(ws_fix::server::Settings),
+    Serve {
+        #[command(flatten)]
+        settings: ws_fix::server::Settings,
+        /// Log lines for people (`human`) or one JSON object per line (`json`).
+        #[arg(long, env = "WS_FIX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+        log_format: LogFormat,
+    },
     /// Run the verification checklist against live hosts: the protocol chosen for a browser's
     /// ALPN offer and for HTTP/1.1 alone, HTTP/2 extended CONNECT (RFC 8441) and the WebSocket
     /// handshake. Exits 0 when every host's WebSocket works, 1 when a problem was found, 2 when
@@ -245,7 +259,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             branch,
             max_file_size,
         } => fix(&path, rules, &only, write, branch, max_file_size),
-        Command::Serve(settings) => serve(settings, rules),
+        Command::Serve {
+            settings,
+            log_format,
+        } => serve(settings, log_format, rules),
         Command::Verify(args) => verify(args, rules),
         Command::Jobs(args) => {
             let out = tokio::runtime::Runtime::new()?.block_on(ws_fix::queue::admin::run(&args))?;
@@ -255,16 +272,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn serve(
-    settings: ws_fix::server::Settings,
-    rules_dir: Option<&std::path::Path>,
-) -> anyhow::Result<ExitCode> {
-    tracing_subscriber::fmt()
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+/// The log subscriber of `serve`, filtered by `WS_FIX_LOG` (default `info`), writing to
+/// `writer` in `format`.
+fn log_subscriber<W>(format: LogFormat, writer: W) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WS_FIX_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .init();
+        .with_writer(writer);
+    match format {
+        LogFormat::Human => Box::new(builder.finish()),
+        LogFormat::Json => Box::new(builder.json().finish()),
+    }
+}
+
+fn serve(
+    settings: ws_fix::server::Settings,
+    log_format: LogFormat,
+    rules_dir: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    tracing::subscriber::set_global_default(log_subscriber(log_format, std::io::stdout))?;
     ws_fix::github::install_crypto();
     let catalogue = match rules_dir {
         Some(dir) => ws_fix::catalogue::Catalogue::load_dir(dir)?,
@@ -534,5 +571,76 @@ impl Progress {
         if self.0 {
             eprint!("\r\x1b[K");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use clap::Parser;
+
+    use super::{Cli, Command, LogFormat, log_subscriber};
+
+    /// A log destination the test reads back.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().write(bytes)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn logged(format: LogFormat) -> String {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = log_subscriber(format, move || writer.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(delivery = "d-1", repository = "o/r", "job started");
+            tracing::debug!("not shown at the default level");
+            tracing::warn!("job failed");
+        });
+        String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn json_logs_are_one_object_per_line_with_the_fields() {
+        let text = logged(LogFormat::Json);
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0]["level"], "INFO");
+        assert_eq!(lines[0]["fields"]["message"], "job started");
+        assert_eq!(lines[0]["fields"]["delivery"], "d-1");
+        assert_eq!(lines[0]["fields"]["repository"], "o/r");
+        assert_eq!(lines[1]["level"], "WARN");
+        assert_eq!(lines[1]["fields"]["message"], "job failed");
+    }
+
+    #[test]
+    fn human_logs_are_text() {
+        let text = logged(LogFormat::Human);
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(
+            text.contains("job started") && text.contains("delivery"),
+            "{text}"
+        );
+        assert!(serde_json::from_str::<serde_json::Value>(text.lines().next().unwrap()).is_err());
+    }
+
+    #[test]
+    fn serve_takes_the_log_format() {
+        let cli = Cli::try_parse_from(["ws-fix", "serve", "--log-format", "json"]).unwrap();
+        let Command::Serve { log_format, .. } = cli.command else {
+            panic!("not serve");
+        };
+        assert!(matches!(log_format, LogFormat::Json));
+        assert!(Cli::try_parse_from(["ws-fix", "serve", "--log-format", "yaml"]).is_err());
     }
 }
