@@ -181,6 +181,23 @@ pub enum ParseErrorKind {
         /// The first argument as written.
         given: String,
     },
+    /// The command line is longer than [`crate::commands::MAX_LINE_CHARS`].
+    LineTooLong {
+        /// Its length in characters.
+        chars: usize,
+    },
+    /// The comment has more command lines than [`crate::commands::MAX_COMMANDS`]: this one
+    /// and the rest do not run.
+    TooManyCommands {
+        /// How many command lines did not run (this one included).
+        not_run: usize,
+    },
+    /// The comment is longer than [`crate::commands::MAX_COMMENT_CHARS`]: the lines after the
+    /// cut were not read.
+    CommentTooLong {
+        /// The last line that was read.
+        last_line: usize,
+    },
 }
 
 impl fmt::Display for ParseError {
@@ -216,6 +233,21 @@ impl fmt::Display for ParseError {
                     code(given)
                 )?;
             }
+            ParseErrorKind::LineTooLong { chars } => write!(
+                f,
+                "a command line has at most {} characters, this one {chars}",
+                super::MAX_LINE_CHARS
+            )?,
+            ParseErrorKind::TooManyCommands { not_run } => write!(
+                f,
+                "one comment runs at most {} commands: this one and the rest ({not_run} in all) did not run; write them in another comment",
+                super::MAX_COMMANDS
+            )?,
+            ParseErrorKind::CommentTooLong { last_line } => write!(
+                f,
+                "the comment is longer than {} characters: the commands after line {last_line} were not read",
+                super::MAX_COMMENT_CHARS
+            )?,
         }
         if let Some(suggestion) = &self.suggestion {
             write!(f, "; did you mean {}?", code(suggestion))
@@ -235,6 +267,14 @@ impl fmt::Display for ParseError {
 }
 
 impl ParseError {
+    /// An error with no suggestion.
+    pub(crate) fn new(kind: ParseErrorKind) -> ParseError {
+        ParseError {
+            kind,
+            suggestion: None,
+        }
+    }
+
     /// The reply to post: what was wrong, what was probably meant, and where the list is.
     pub fn markdown(&self) -> String {
         let mut text = self.to_string();

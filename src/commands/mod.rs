@@ -63,12 +63,49 @@ impl Parsed {
     }
 }
 
-/// Every `/ws-fix` command line of a comment body, in order.
+/// The most commands one comment runs; the command lines after them are one error.
+pub const MAX_COMMANDS: usize = 10;
+/// The most characters of one command line (the longest valid one has about 80).
+pub const MAX_LINE_CHARS: usize = 500;
+/// The most characters of a comment that are read: GitHub's own limit for a comment body.
+pub const MAX_COMMENT_CHARS: usize = 65_536;
+
+/// Every `/ws-fix` command line of a comment body, in order. At most [`MAX_COMMANDS`] are
+/// commands: the next line is a [`ParseErrorKind::TooManyCommands`] and the rest are left
+/// out. Only the first [`MAX_COMMENT_CHARS`] characters are read (cut at a line end); a
+/// `/ws-fix` after the cut is a [`ParseErrorKind::CommentTooLong`].
 pub fn parse(body: &str) -> Vec<Parsed> {
-    markdown::prose_lines(body)
+    let read = &body[..cut(body)];
+    let mut out: Vec<Parsed> = markdown::prose_lines(read)
         .into_iter()
-        .filter_map(|line| command_line(body, &line))
-        .collect()
+        .filter_map(|line| command_line(read, &line))
+        .collect();
+    if out.len() > MAX_COMMANDS {
+        let not_run = out.len() - MAX_COMMANDS;
+        out.truncate(MAX_COMMANDS + 1);
+        out[MAX_COMMANDS].result =
+            Err(ParseError::new(ParseErrorKind::TooManyCommands { not_run }));
+    }
+    if body[read.len()..].contains(TRIGGER) {
+        let last_line = read.matches('\n').count();
+        out.push(Parsed {
+            line: last_line + 1,
+            text: TRIGGER.to_owned(),
+            result: Err(ParseError::new(ParseErrorKind::CommentTooLong {
+                last_line,
+            })),
+        });
+    }
+    out
+}
+
+/// Where the read part of `body` ends: all of it, or the last line end within
+/// [`MAX_COMMENT_CHARS`] characters.
+fn cut(body: &str) -> usize {
+    match body.char_indices().nth(MAX_COMMENT_CHARS) {
+        None => body.len(),
+        Some((limit, _)) => body[..limit].rfind('\n').map_or(0, |i| i + 1),
+    }
 }
 
 /// The commands of an edited comment that were not in its previous version (compared as a
@@ -163,6 +200,16 @@ fn command_line(body: &str, line: &markdown::ProseLine) -> Option<Parsed> {
         .chain(words.iter().copied())
         .collect::<Vec<_>>()
         .join(" ");
+    let chars = text.chars().count();
+    if chars > MAX_LINE_CHARS {
+        // Echoed in replies: keep the start only.
+        let shown: String = text.chars().take(MAX_LINE_CHARS).collect();
+        return Some(Parsed {
+            line: line.number,
+            text: format!("{shown}…"),
+            result: Err(ParseError::new(ParseErrorKind::LineTooLong { chars })),
+        });
+    }
     Some(Parsed {
         line: line.number,
         text,

@@ -203,7 +203,7 @@ impl Snapshot for LocalDir {
             return Err(ReadError::TooLarge { size, limit });
         }
         let mut bytes = Vec::with_capacity(size as usize);
-        file.take(limit + 1)
+        file.take(limit.saturating_add(1))
             .read_to_end(&mut bytes)
             .map_err(|e| ReadError::Io(e.to_string()))?;
         if bytes.len() as u64 > limit {

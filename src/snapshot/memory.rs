@@ -10,6 +10,8 @@ pub struct MemorySnapshot {
     files: BTreeMap<String, Result<Vec<u8>, String>>,
     /// Files known by their size only (too large to fetch).
     sized: BTreeMap<String, u64>,
+    /// Symbolic links: path to target.
+    symlinks: BTreeMap<String, String>,
 }
 
 impl MemorySnapshot {
@@ -25,6 +27,11 @@ impl MemorySnapshot {
     /// A file known only by its size: listed, and refused as too large when read.
     pub fn insert_sized(&mut self, path: impl Into<String>, size: u64) {
         self.sized.insert(path.into(), size);
+    }
+
+    /// A symbolic link to `target` (as git stores it): listed, never followed.
+    pub fn insert_symlink(&mut self, path: impl Into<String>, target: impl Into<String>) {
+        self.symlinks.insert(path.into(), target.into());
     }
 
     pub fn insert_unreadable(&mut self, path: impl Into<String>, message: impl Into<String>) {
@@ -47,6 +54,14 @@ impl Snapshot for MemorySnapshot {
                 size: *size,
                 state: EntryState::File,
             }))
+            .chain(self.symlinks.iter().map(|(path, target)| Entry {
+                path: path.clone(),
+                size: 0,
+                state: EntryState::Symlink {
+                    target: target.clone(),
+                    outside: leaves_tree(path, target),
+                },
+            }))
             .collect();
         entries.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(entries)
@@ -66,4 +81,24 @@ impl Snapshot for MemorySnapshot {
             Some(Ok(bytes)) => Ok(bytes.clone()),
         }
     }
+}
+
+/// True when the link at `path` to `target` points outside the tree: an absolute target, or
+/// one that climbs above the root.
+fn leaves_tree(path: &str, target: &str) -> bool {
+    if target.starts_with('/') {
+        return true;
+    }
+    let mut depth = path.split('/').count() as i64 - 1;
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => depth -= 1,
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
 }

@@ -1948,7 +1948,16 @@ impl FlatEntry {
 /// and any file at a parent of `path`.
 fn set_path(flat: &mut Flat, path: &str, entry: Option<FlatEntry>) {
     let under = format!("{path}/");
-    flat.retain(|p, _| p != path && !p.starts_with(&under));
+    // A range, not a scan of every path: trees of 100,000 files are built one path at a time.
+    let replaced: Vec<String> = flat
+        .range(path.to_owned()..)
+        .take_while(|(p, _)| p.starts_with(path))
+        .filter(|(p, _)| p.as_str() == path || p.starts_with(&under))
+        .map(|(p, _)| p.clone())
+        .collect();
+    for p in replaced {
+        flat.remove(&p);
+    }
     let mut parent = path;
     while let Some((p, _)) = parent.rsplit_once('/') {
         flat.remove(p);
