@@ -383,6 +383,20 @@ impl RepoConfig {
         discover_impl(|rel| Ok(read(rel)))
     }
 
+    /// Like [`RepoConfig::discover_with`], for a reader that can fail on a file that exists
+    /// (too large, not UTF-8, unreadable): that is an error, never "no config" (which would
+    /// quietly drop `paused: true`).
+    pub fn discover_with_errors(
+        read: impl Fn(&str) -> Result<Option<String>, String>,
+    ) -> Result<(Option<String>, RepoConfig), ConfigError> {
+        discover_impl(|rel| {
+            read(rel).map_err(|reason| ConfigError::Io {
+                file: rel.to_owned(),
+                source: std::io::Error::other(reason),
+            })
+        })
+    }
+
     /// Whether a rule runs (default true).
     pub fn rule_enabled(&self, rule: RuleId) -> bool {
         self.rules

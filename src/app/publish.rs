@@ -72,13 +72,22 @@ impl App {
     ) -> Result<(Scanned, String), AppError> {
         let commit = r.commit(sha).await?;
         let snap = snapshot::fetch(r, &commit.tree, self.max_file_size).await?;
-        let (_, config) = RepoConfig::discover_with(|p| {
+        let (_, config) = {
             use crate::snapshot::Snapshot;
-            snap.read(p, self.max_file_size)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-        })
-        .map_err(|e| AppError::Config(e.to_string()))?;
+            let listed = snap.entries().map_err(|e| AppError::Load(e.to_string()))?;
+            RepoConfig::discover_with_errors(|p| {
+                if !listed.iter().any(|e| e.path == p) {
+                    return Ok(None);
+                }
+                let bytes = snap
+                    .read(p, self.max_file_size)
+                    .map_err(|e| e.to_string())?;
+                String::from_utf8(bytes)
+                    .map(Some)
+                    .map_err(|_| "not UTF-8".to_owned())
+            })
+            .map_err(|e| AppError::Config(e.to_string()))?
+        };
         let catalogue = self.catalogue.clone().with_repo_apps(&config.apps);
         let options = LoadOptions {
             max_file_size: self.max_file_size,

@@ -93,7 +93,7 @@ impl GitHubApp {
         self.counters
             .requests
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let transport = |e: octocrab::Error| GitHubError::Transport(e.to_string());
+        let transport = super::octocrab_error;
         let response = if method == http::Method::POST {
             app._post(path, None::<&()>).await.map_err(transport)?
         } else {
