@@ -5,52 +5,17 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use common::fake_github::{self, FakeGitHub};
 use ws_fix::app::{App, Outcome};
 use ws_fix::catalogue::{Catalogue, FixKind};
 use ws_fix::events::{Comment, Event, RepoRef};
-use ws_fix::github::GitHubApp;
 
 const OWNER: &str = "acme";
 const REPO: &str = "infra";
 const INSTALLATION: u64 = 77;
-const ENVOY: &str = "kubernetes/apps/network/envoy-gateway/config/envoy.yaml";
-
-/// The files of examples/homelab; with `spdy`, the Gateway-wide BackendTrafficPolicy also
-/// lists `httpUpgrade: [{type: spdy/3.1}]` (so an http-upgrade fix is due too).
-fn homelab(spdy: bool) -> Vec<(String, String)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/homelab");
-    let mut out = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(&root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                let mut text = std::fs::read_to_string(&p).unwrap();
-                if spdy && rel == ENVOY {
-                    text = text.replacen(
-                        "  tcpKeepalive: {}\n",
-                        "  tcpKeepalive: {}\n  httpUpgrade:\n    - type: spdy/3.1\n",
-                        1,
-                    );
-                }
-                out.push((rel, text));
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use common::homelab::ENVOY;
 
 struct Ctx {
     fake: FakeGitHub,
@@ -58,30 +23,8 @@ struct Ctx {
 }
 
 async fn setup(spdy: bool) -> Ctx {
-    ws_fix::github::install_crypto();
-    let fake = FakeGitHub::start().await;
-    fake.add_installation(INSTALLATION, OWNER);
-    let files = homelab(spdy);
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(p, t)| (p.as_str(), t.as_str()))
-        .collect();
-    fake.add_repo(INSTALLATION, OWNER, REPO, &refs);
-    let mut github = GitHubApp::new(
-        &fake.url(),
-        fake_github::APP_ID,
-        &fake_github::test_private_key_pem(),
-    )
-    .unwrap();
-    github.retry.base_delay = Duration::from_millis(5);
-    let bot_login = github.bot_login().await.unwrap();
-    let app = App {
-        github,
-        catalogue: Catalogue::embedded().unwrap(),
-        bot_login,
-        max_file_size: ws_fix::load::DEFAULT_MAX_FILE_SIZE,
-        verify: None,
-    };
+    let fake = common::homelab::fake(spdy).await;
+    let app = fake.app().await;
     Ctx { fake, app }
 }
 
