@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::deliveries::settings;
+use common::deliveries::{settings, unreachable_addr};
 use common::homelab::{self, OWNER, REPO, SECRET};
 use ws_fix::queue::{JobState, now_ms};
 use ws_fix::server::redeliver;
@@ -16,10 +16,7 @@ use ws_fix::server::redeliver;
 async fn deliveries_missed_while_down_are_redelivered_once_and_processed() {
     let fake = homelab::fake(false).await;
     // Nothing listens here: GitHub records the attempts as failed.
-    let down = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let down = unreachable_addr();
     fake.set_hook(down, SECRET);
     let payload = homelab::push_payload(&fake, OWNER, REPO);
     let (missed_push, status) = fake.deliver_event("push", &payload).await;
@@ -98,10 +95,7 @@ async fn deliveries_missed_while_down_are_redelivered_once_and_processed() {
 #[tokio::test]
 async fn the_delivery_log_is_read_page_by_page_within_the_window() {
     let fake = homelab::fake(false).await;
-    let down = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let down = unreachable_addr();
     fake.set_hook(down, SECRET);
     for _ in 0..130 {
         fake.deliver_event("ping", &serde_json::json!({})).await;

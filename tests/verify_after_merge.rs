@@ -63,15 +63,11 @@ async fn a_merged_fix_pr_is_probed_after_the_delay_and_commented_once() {
         "installation": {"id": INSTALLATION}
     }))
     .unwrap();
+    let signature = sign(SECRET, &body);
+    let addr = server.addr;
+    let send_merged = || deliver(addr, b"pull_request", "merged-1", &body, &signature);
     let before = now_ms();
-    let (status, _) = deliver(
-        server.addr,
-        b"pull_request",
-        "merged-1",
-        &body,
-        &sign(SECRET, &body),
-    )
-    .await;
+    let (status, _) = send_merged().await;
     assert_eq!(status, 202);
     let queue = server.state.queue.clone();
     let jobs = queue.list(&[JobState::Queued], 10).await.unwrap();
@@ -113,14 +109,7 @@ async fn a_merged_fix_pr_is_probed_after_the_delay_and_commented_once() {
         comments[0].body
     );
     // A redelivery of the same delivery queues nothing more.
-    let (status, _) = deliver(
-        server.addr,
-        b"pull_request",
-        "merged-1",
-        &body,
-        &sign(SECRET, &body),
-    )
-    .await;
+    let (status, _) = send_merged().await;
     assert_eq!(status, 200);
     assert!(
         queue

@@ -107,21 +107,7 @@ impl GitHubApp {
             .map(str::to_owned);
         let text = app.body_to_string(response).await.map_err(transport)?;
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if (200..300).contains(&status) {
-            return Ok((value, link));
-        }
-        let message = value["message"].as_str().unwrap_or("").to_owned();
-        if status == 429 || (status == 403 && super::is_rate_limit(&headers, &message)) {
-            return Err(GitHubError::RateLimited {
-                retry_after_ms: super::retry_after_ms(&headers),
-            });
-        }
-        Err(GitHubError::Status {
-            status,
-            method: method.as_str().to_owned(),
-            path: path.to_owned(),
-            message,
-        })
+        super::answer(status, &headers, value, method.as_str(), path).map(|v| (v, link))
     }
 }
 

@@ -388,22 +388,34 @@ impl GitHubApp {
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
-        if (200..300).contains(&status) {
-            return Ok(value);
-        }
-        let message = value["message"].as_str().unwrap_or("").to_owned();
-        if status == 429 || (status == 403 && is_rate_limit(&headers, &message)) {
-            return Err(GitHubError::RateLimited {
-                retry_after_ms: retry_after_ms(&headers),
-            });
-        }
-        Err(GitHubError::Status {
-            status,
-            method: method.as_str().to_owned(),
-            path: path.to_owned(),
-            message,
-        })
+        answer(status, &headers, value, method.as_str(), path)
     }
+}
+
+/// GitHub's answer to `method path`: the value of a 2xx, else a rate limit (429, or a 403 that
+/// says so) or the status with GitHub's message.
+fn answer(
+    status: u16,
+    headers: &http::HeaderMap,
+    value: Value,
+    method: &str,
+    path: &str,
+) -> Result<Value, GitHubError> {
+    if (200..300).contains(&status) {
+        return Ok(value);
+    }
+    let message = value["message"].as_str().unwrap_or("").to_owned();
+    if status == 429 || (status == 403 && is_rate_limit(headers, &message)) {
+        return Err(GitHubError::RateLimited {
+            retry_after_ms: retry_after_ms(headers),
+        });
+    }
+    Err(GitHubError::Status {
+        status,
+        method: method.to_owned(),
+        path: path.to_owned(),
+        message,
+    })
 }
 
 /// An error of octocrab in words (its `Display` names only the kind of error).

@@ -20,6 +20,14 @@ pub fn settings(args: &[&str]) -> Settings {
     Serve::try_parse_from(argv).expect("valid flags").settings
 }
 
+/// A loopback address nothing listens on (a server that is down).
+pub fn unreachable_addr() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
 /// `sha256=<hex>`: GitHub's `X-Hub-Signature-256` of `body` under `secret`.
 pub fn sign(secret: &str, body: &[u8]) -> String {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
