@@ -37,6 +37,18 @@ pub enum BranchOutcome {
     Unchanged(Oid),
 }
 
+impl std::fmt::Display for BranchOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (what, oid) = match self {
+            BranchOutcome::Created(oid) => ("created", oid),
+            BranchOutcome::Updated(oid) => ("updated", oid),
+            BranchOutcome::Unchanged(oid) => ("unchanged", oid),
+        };
+        let hex = oid.to_string();
+        write!(f, "{what} (commit {})", &hex[..hex.len().min(12)])
+    }
+}
+
 impl LocalRepo {
     pub fn discover(root: &Path) -> Result<LocalRepo, GitError> {
         let repo = Repository::discover(root)

@@ -16,6 +16,7 @@ pub mod load;
 pub mod model;
 pub mod probe;
 pub mod queue;
+pub mod reference;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -388,7 +388,7 @@ fn fix(
             let repo = repo.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
             let message = format!("{}\n\n{}", pr.title, pr.body);
             let outcome = repo.commit_branch(&pr.branch, &plan.files, &message)?;
-            println!("{}: {outcome:?}", pr.branch);
+            println!("{}: {outcome}", pr.branch);
         }
     }
     if fixes.plans.is_empty() {

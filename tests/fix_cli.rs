@@ -84,7 +84,7 @@ fn branch_commits_each_kind_and_is_idempotent() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("ws-fix/alpn-order: Created"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ws-fix/alpn-order: created (commit "));
     let branch = repo
         .find_branch("ws-fix/alpn-order", git2::BranchType::Local)
         .unwrap();
@@ -104,5 +104,5 @@ fn branch_commits_each_kind_and_is_idempotent() {
 
     let out = ws_fix(&["fix", dir, "--branch"]);
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("ws-fix/alpn-order: Unchanged"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ws-fix/alpn-order: unchanged (commit "));
 }
