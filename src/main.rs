@@ -95,6 +95,16 @@ enum Command {
     /// The queue of `serve`: pending, running and failed jobs with their attempts, next run and
     /// last error; `jobs retry ID` runs a failed job again.
     Jobs(ws_fix::queue::admin::JobsArgs),
+    /// Ask a running server whether it is healthy (the container image's HEALTHCHECK): exits 0
+    /// when the address answers 2xx, 1 otherwise.
+    Healthcheck {
+        /// What to ask.
+        #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
+        url: String,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 3)]
+        timeout: u64,
+    },
     /// Propose the fixes, one pull request per fix kind: prints each title, diff and body
     /// (nothing on disk changes); `--write` applies them to the working tree, `--branch`
     /// commits each on its own local branch `ws-fix/<kind>` with the pull request text.
@@ -264,6 +274,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             log_format,
         } => serve(settings, log_format, rules),
         Command::Verify(args) => verify(args, rules),
+        Command::Healthcheck { url, timeout } => {
+            let check =
+                ws_fix::server::health::healthy(&url, std::time::Duration::from_secs(timeout));
+            match tokio::runtime::Runtime::new()?.block_on(check) {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(e) => {
+                    eprintln!("unhealthy: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         Command::Jobs(args) => {
             let out = tokio::runtime::Runtime::new()?.block_on(ws_fix::queue::admin::run(&args))?;
             print!("{out}");

@@ -269,3 +269,175 @@ fn version_shows_the_version_and_the_commit() {
         format!("ws-fix {} (commit {commit})", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// The stages of the Containerfile: each `FROM` line with the instructions under it, joined
+/// across line continuations, comments dropped.
+fn containerfile_stages() -> Vec<(String, Vec<String>)> {
+    let text = std::fs::read_to_string(deploy_dir().join("Containerfile")).unwrap();
+    let mut stages: Vec<(String, Vec<String>)> = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        match line.strip_suffix('\\') {
+            Some(part) => current.push_str(part),
+            None => {
+                current.push_str(line);
+                let instruction = std::mem::take(&mut current);
+                if let Some(from) = instruction.strip_prefix("FROM ") {
+                    stages.push((from.to_owned(), Vec::new()));
+                } else {
+                    stages.last_mut().expect("FROM first").1.push(instruction);
+                }
+            }
+        }
+    }
+    stages
+}
+
+/// No image builder can reach a registry from these machines, so the image definition is
+/// checked as far as it can be without building it.
+#[test]
+fn the_image_is_multi_stage_small_non_root_and_checks_its_health() {
+    let stages = containerfile_stages();
+    assert_eq!(stages.len(), 2, "a build stage and a runtime stage");
+    for (from, _) in &stages {
+        let image = from.split_whitespace().next().unwrap();
+        let tag = image.rsplit_once(':').map(|(_, t)| t).unwrap_or("");
+        assert!(
+            !tag.is_empty() && tag != "latest" && !tag.contains('/'),
+            "pin the base image: {image}"
+        );
+    }
+    let (build_from, build) = &stages[0];
+    let stage_name = build_from.split_whitespace().last().unwrap();
+    assert!(
+        build
+            .iter()
+            .any(|i| i.contains("cargo build --release --locked"))
+    );
+    let (run_from, run) = &stages[1];
+    assert!(run_from.starts_with("gcr.io/distroless/"), "{run_from}");
+    let has = |prefix: &str| run.iter().find(|i| i.starts_with(prefix)).cloned();
+    let user = has("USER ").expect("USER");
+    assert!(!user.contains("root") && !user.contains(" 0"), "{user}");
+    assert!(
+        run.iter()
+            .filter(|i| i.starts_with("COPY"))
+            .all(|i| i.contains(&format!("--from={stage_name}"))),
+        "the runtime stage only takes what the build stage made"
+    );
+    assert!(!run.iter().any(|i| i.starts_with("ADD ")));
+    assert_eq!(has("EXPOSE ").as_deref(), Some("EXPOSE 8080"));
+    let health = has("HEALTHCHECK ").expect("HEALTHCHECK");
+    assert!(
+        health.contains(r#"CMD ["/usr/local/bin/ws-fix", "healthcheck""#),
+        "exec form: the image has no shell: {health}"
+    );
+    assert!(
+        has("ENTRYPOINT ")
+            .unwrap()
+            .contains("/usr/local/bin/ws-fix")
+    );
+    assert!(has("ENV ").unwrap().contains("WS_FIX_DATA_DIR=/data"));
+
+    // The Deployment runs the image as the same user, read-only, with the data dir mounted.
+    let deployment =
+        std::fs::read_to_string(deploy_dir().join("kubernetes/base/deployment.yaml")).unwrap();
+    assert!(deployment.contains("readOnlyRootFilesystem: true"));
+    assert!(deployment.contains("runAsUser: 65532"), "{deployment}");
+    assert!(deployment.contains("mountPath: /data"));
+}
+
+/// The runtime image (distroless `cc`) has glibc, libgcc and OpenSSL 3; the binary must not
+/// need more. zlib is linked statically in the image (`LIBZ_SYS_STATIC=1`).
+#[test]
+fn the_binary_needs_only_what_the_runtime_image_has() {
+    let Ok(out) = Command::new("ldd")
+        .arg(env!("CARGO_BIN_EXE_ws-fix"))
+        .output()
+    else {
+        eprintln!("skipped: no ldd on this machine");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let allowed = [
+        "linux-vdso",
+        "libc.so",
+        "libm.so",
+        "libdl.so",
+        "librt.so",
+        "libpthread.so",
+        "libgcc_s.so",
+        "ld-linux",
+        "libssl.so.3",
+        "libcrypto.so.3",
+        "libz.so",
+    ];
+    for lib in text.lines().filter_map(|l| l.split_whitespace().next()) {
+        assert!(
+            allowed.iter().any(|a| lib.contains(a)),
+            "{lib} is not in the runtime image:\n{text}"
+        );
+        if lib.contains("libz.so") {
+            let (_, build) = &containerfile_stages()[0];
+            assert!(build.iter().any(|i| i.contains("LIBZ_SYS_STATIC=1")));
+        }
+    }
+}
+
+/// Serves one connection with `reply` (nothing when `None`, keeping the socket open) and
+/// returns the address.
+fn one_answer(reply: Option<&'static str>) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 1024];
+        let _ = stream.read(&mut buf);
+        match reply {
+            Some(reply) => stream.write_all(reply.as_bytes()).unwrap(),
+            // Hold the connection until the client gives up.
+            None => while stream.read(&mut buf).is_ok_and(|n| n > 0) {},
+        }
+    });
+    (addr, handle)
+}
+
+#[test]
+fn healthcheck_exits_zero_only_on_a_2xx_answer() {
+    let run = |addr: &str| {
+        Command::new(env!("CARGO_BIN_EXE_ws-fix"))
+            .args(["healthcheck", "--timeout", "1", "--url"])
+            .arg(format!("http://{addr}/healthz"))
+            .output()
+            .unwrap()
+    };
+    let (addr, served) = one_answer(Some("HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nok\n"));
+    let out = run(&addr);
+    served.join().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (addr, served) = one_answer(Some("HTTP/1.1 503 Service Unavailable\r\n\r\n"));
+    let out = run(&addr);
+    served.join().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("answered 503"));
+
+    let (addr, served) = one_answer(None);
+    let out = run(&addr);
+    served.join().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no answer"));
+
+    let out = run(&common::deliveries::unreachable_addr().to_string());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach"));
+}

@@ -2,6 +2,7 @@
 //! the durable queue behind it and the worker that runs the jobs. Transport and durability
 //! only: what a job does is the [`Handler`]'s business.
 
+pub mod health;
 mod metrics;
 pub mod redeliver;
 pub mod settings;
