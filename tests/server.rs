@@ -2,12 +2,12 @@
 //! examples, the durable queue, redelivery, a restart between the answer and the job, bad
 //! signatures, oversized bodies and unknown events.
 
+mod common;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use common::deliveries::{self, sign};
 use ws_fix::events::Event;
 use ws_fix::queue::{Handler, Job, JobError, JobState};
 use ws_fix::server::{Running, Secret, Settings};
@@ -64,17 +64,7 @@ fn payload(name: &str) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap()
 }
 
-fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body);
-    let bytes = mac.finalize().into_bytes();
-    format!(
-        "sha256={}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
-}
-
-/// One HTTP/1.1 request on a fresh connection; returns the status code and body.
+/// `POST /webhook` on a fresh connection; the status code and body.
 async fn post(
     server: &Running,
     event: &str,
@@ -82,36 +72,11 @@ async fn post(
     body: &[u8],
     signature: &str,
 ) -> (u16, String) {
-    let head = format!(
-        "POST /webhook HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nx-github-event: {event}\r\nx-github-delivery: {delivery}\r\nx-hub-signature-256: {signature}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    );
-    request(server, head.as_bytes(), body).await
+    deliveries::deliver(server.addr, event.as_bytes(), delivery, body, signature).await
 }
 
 async fn get(server: &Running, path: &str) -> (u16, String) {
-    let head = format!("GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n");
-    request(server, head.as_bytes(), b"").await
-}
-
-async fn request(server: &Running, head: &[u8], body: &[u8]) -> (u16, String) {
-    let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    s.write_all(head).await.unwrap();
-    // The server may answer (413) before it read the whole body.
-    let _ = s.write_all(body).await;
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out).await;
-    let text = String::from_utf8_lossy(&out).to_string();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_owned();
-    (status, body)
+    deliveries::get(server.addr, path).await
 }
 
 /// Waits until `n` jobs have finished (no sleeping: the worker signals each one).
@@ -154,7 +119,7 @@ async fn a_signed_push_is_queued_run_once_and_redelivery_is_recognised() {
     let (status, metrics) = get(&server, "/metrics").await;
     assert_eq!(status, 200);
     assert!(
-        metrics.contains("ws_fix_deliveries_total{outcome=\"duplicate\"} 1"),
+        metrics.contains("ws_fix_deliveries_total{event=\"push\",outcome=\"duplicate\"} 1"),
         "{metrics}"
     );
     assert!(

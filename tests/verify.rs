@@ -483,61 +483,14 @@ async fn from_a_repository_probes_every_websocket_host_and_probe_path() {
 
 mod after_merge {
     use super::*;
-    use crate::common::fake_github::{self, FakeGitHub};
-    use ws_fix::app::{App, HostAllowlist, Verified, VerifyAfterMerge};
-    use ws_fix::catalogue::Catalogue;
+    use crate::common::homelab::{self, INSTALLATION, OWNER, REPO};
+    use ws_fix::app::{HostAllowlist, Verified, VerifyAfterMerge};
     use ws_fix::events::{Event, RepoRef};
-    use ws_fix::github::GitHubApp;
-
-    const OWNER: &str = "acme";
-    const REPO: &str = "infra";
-    const INSTALLATION: u64 = 77;
-
-    /// The files of examples/homelab, as the CLI's snapshot lists them.
-    fn homelab() -> Vec<(String, String)> {
-        use ws_fix::snapshot::{EntryState, LocalDir, Snapshot};
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/homelab");
-        let dir = LocalDir::new(&root).unwrap();
-        dir.entries()
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.state == EntryState::File)
-            .map(|e| {
-                let text = String::from_utf8(
-                    dir.read(&e.path, ws_fix::load::DEFAULT_MAX_FILE_SIZE)
-                        .unwrap(),
-                )
-                .unwrap();
-                (e.path, text)
-            })
-            .collect()
-    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_merged_fix_pr_gets_one_verdict_comment_and_only_allowed_hosts_are_dialled() {
-        ws_fix::github::install_crypto();
-        let fake = FakeGitHub::start().await;
-        fake.add_installation(INSTALLATION, OWNER);
-        let files = homelab();
-        let refs: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(p, t)| (p.as_str(), t.as_str()))
-            .collect();
-        fake.add_repo(INSTALLATION, OWNER, REPO, &refs);
-        let github = GitHubApp::new(
-            &fake.url(),
-            fake_github::APP_ID,
-            &fake_github::test_private_key_pem(),
-        )
-        .unwrap();
-        let bot_login = github.bot_login().await.unwrap();
-        let app = App {
-            github,
-            catalogue: Catalogue::embedded().unwrap(),
-            bot_login,
-            max_file_size: ws_fix::load::DEFAULT_MAX_FILE_SIZE,
-            verify: None,
-        };
+        let fake = homelab::fake(false).await;
+        let app = fake.app().await;
         let repo = RepoRef {
             installation: INSTALLATION,
             owner: OWNER.into(),
