@@ -13,6 +13,7 @@ pub mod fix;
 pub mod git;
 pub mod github;
 pub mod load;
+pub mod metrics;
 pub mod model;
 pub mod probe;
 pub mod queue;

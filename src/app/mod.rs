@@ -99,6 +99,10 @@ impl Handler for App {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
         self.run(&job.event).await.map_err(AppError::into_job_error)
     }
+
+    fn metrics(&self) -> std::sync::Arc<crate::metrics::Metrics> {
+        self.github.metrics.clone()
+    }
 }
 
 /// True for the paths a scan depends on.

@@ -40,6 +40,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// What was done to the pull request (`ws_fix_pull_requests_total`'s `action`), if anything.
+    pub fn action(&self) -> Option<&'static str> {
+        match self {
+            Outcome::Opened(_) => Some("opened"),
+            Outcome::Updated(_) => Some("updated"),
+            Outcome::Closed(_) => Some("closed"),
+            Outcome::UpToDate(_) | Outcome::Refused(_) | Outcome::HumanEdited(_) => None,
+        }
+    }
+
     pub fn number(&self) -> u64 {
         match self {
             Outcome::Opened(n)
@@ -70,6 +80,7 @@ impl App {
         sha: &str,
         only: &[FixKind],
     ) -> Result<(Scanned, String), AppError> {
+        let started = std::time::Instant::now();
         let commit = r.commit(sha).await?;
         let snap = snapshot::fetch(r, &commit.tree, self.max_file_size).await?;
         let (_, config) = {
@@ -98,6 +109,7 @@ impl App {
         let fixes = crate::fix::plan(&snap, &loaded, &options, &catalogue, &config, only);
         let findings = crate::scan::scan(&loaded, &catalogue, &config).findings;
         let prs = crate::report::pr::pull_requests(&fixes.plans, &loaded, &catalogue, &[]);
+        self.count_scan(started.elapsed(), &findings);
         Ok((
             Scanned {
                 config,
@@ -156,6 +168,7 @@ impl App {
                 )
                 .await?;
             if let Some(o) = outcome {
+                self.count_pull(&o);
                 report.insert(plan.kind, o);
             }
         }
@@ -190,7 +203,9 @@ impl App {
                 )
                 .await?;
                 r.update_pull(p.number, None, None, true).await?;
-                report.insert(kind, Outcome::Closed(p.number));
+                let closed = Outcome::Closed(p.number);
+                self.count_pull(&closed);
+                report.insert(kind, closed);
             }
         }
         Ok(report)
@@ -318,6 +333,26 @@ impl App {
                 r.add_labels(created.number, &[LABEL]).await?;
                 Ok(Some(Outcome::Opened(created.number)))
             }
+        }
+    }
+
+    /// Counts a scan, its duration and its findings that are not ignored, by rule.
+    fn count_scan(&self, took: std::time::Duration, findings: &[crate::findings::Finding]) {
+        use crate::metrics::{FINDINGS, SCAN_DURATION, SCANS};
+        let m = &self.github.metrics;
+        m.inc(&SCANS, &[]);
+        m.observe(&SCAN_DURATION, &[], took.as_secs_f64());
+        for f in findings.iter().filter(|f| f.ignored.is_none()) {
+            m.inc(&FINDINGS, &[("rule", f.rule.as_str())]);
+        }
+    }
+
+    /// Counts what the publisher did to a pull request.
+    fn count_pull(&self, outcome: &Outcome) {
+        if let Some(action) = outcome.action() {
+            self.github
+                .metrics
+                .inc(&crate::metrics::PULL_REQUESTS, &[("action", action)]);
         }
     }
 

@@ -94,11 +94,11 @@ impl GitHubApp {
             .requests
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let transport = super::octocrab_error;
-        let response = if method == http::Method::POST {
-            app._post(path, None::<&()>).await.map_err(transport)?
+        let response = self.counted(if method == http::Method::POST {
+            app._post(path, None::<&()>).await
         } else {
-            app._get(path).await.map_err(transport)?
-        };
+            app._get(path).await
+        })?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let link = headers

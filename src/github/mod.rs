@@ -103,6 +103,8 @@ pub struct GitHubApp {
     write_locks: std::sync::Mutex<HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
     pub retry: RetryPolicy,
     pub counters: Arc<Counters>,
+    /// Answers by status and the remaining rate limit; the App counts its work here too.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The clients made with one private key.
@@ -183,6 +185,7 @@ impl GitHubApp {
             write_locks: Default::default(),
             retry: RetryPolicy::default(),
             counters: Arc::new(Counters::default()),
+            metrics: Arc::default(),
         }
     }
 
@@ -249,7 +252,7 @@ impl GitHubApp {
     /// The App's bot login (`<slug>[bot]`), from `GET /app` with the App's JWT.
     pub async fn bot_login(&self) -> Result<String, GitHubError> {
         let app = self.clients().app.clone();
-        let response = app._get("/app").await.map_err(octocrab_error)?;
+        let response = self.counted(app._get("/app").await)?;
         let status = response.status().as_u16();
         let text = app.body_to_string(response).await.map_err(octocrab_error)?;
         let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
@@ -353,6 +356,28 @@ impl GitHubApp {
         Ok(())
     }
 
+    /// Counts what a request got in the metrics: its status (`error` when no answer came), and
+    /// GitHub's `x-ratelimit-remaining` when the answer has it.
+    fn counted<B>(
+        &self,
+        sent: Result<http::Response<B>, octocrab::Error>,
+    ) -> Result<http::Response<B>, GitHubError> {
+        use crate::metrics::{GITHUB_RATE_LIMIT_REMAINING, GITHUB_REQUESTS};
+        match &sent {
+            Ok(r) => {
+                let status = r.status().as_u16().to_string();
+                self.metrics.inc(&GITHUB_REQUESTS, &[("status", &status)]);
+                if let Some(n) =
+                    header(r.headers(), "x-ratelimit-remaining").and_then(|v| v.parse::<f64>().ok())
+                {
+                    self.metrics.set(&GITHUB_RATE_LIMIT_REMAINING, &[], n);
+                }
+            }
+            Err(_) => self.metrics.inc(&GITHUB_REQUESTS, &[("status", "error")]),
+        }
+        sent.map_err(octocrab_error)
+    }
+
     async fn once(
         &self,
         installation: u64,
@@ -376,7 +401,7 @@ impl GitHubApp {
             Method::Post => client._post(path, body).await,
             Method::Patch => client._patch(path, body).await,
         };
-        let response = result.map_err(octocrab_error)?;
+        let response = self.counted(result)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = client

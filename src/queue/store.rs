@@ -613,6 +613,21 @@ impl Queue {
         })
     }
 
+    /// How long the queued job that became due first has waited since (ms; 0 when no queued
+    /// job is due). For `/metrics`.
+    pub async fn oldest_due_wait_ms(&self) -> Result<i64, QueueError> {
+        let now = now_ms();
+        on_db!(&self.db, pool => {
+            let first: Option<i64> = sqlx::query_scalar(
+                "SELECT MIN(run_after) FROM jobs WHERE state = 'queued' AND run_after <= $1",
+            )
+            .bind(now)
+            .fetch_one(pool)
+            .await?;
+            Ok(first.map_or(0, |t| (now - t).max(0)))
+        })
+    }
+
     /// True when the database answers.
     pub async fn ping(&self) -> bool {
         on_db!(&self.db, pool => sqlx::query("SELECT 1").execute(pool).await.is_ok())

@@ -1,7 +1,8 @@
 //! Runs queued jobs: claims what is due, runs up to `concurrency` jobs at once (never two of
 //! one repository), renews each running job's lease, records the outcome, and tells watchers
 //! after every job. On shutdown it stops claiming, lets running jobs finish within a grace
-//! period, and gives the rest back to the queue for the next start.
+//! period, and gives the rest back to the queue for the next start. Each job runs in a `job`
+//! tracing span (delivery, installation, repository, commit) and its duration is measured.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -10,8 +11,11 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
-use super::{Job, Queue};
+use super::{Job, JobState, Queue};
+use crate::events::Event;
+use crate::metrics::{JOB_DURATION, Metrics};
 
 /// Why a job did not finish.
 #[derive(Debug, Clone)]
@@ -55,6 +59,12 @@ impl JobError {
 /// What runs a job (the App's domain logic).
 pub trait Handler: Send + Sync + 'static {
     fn handle(&self, job: &Job) -> impl Future<Output = Result<(), JobError>> + Send;
+
+    /// Where the handler counts what it does. The worker counts its jobs there too, and the
+    /// server its deliveries and `/metrics`. Default: a registry of its own.
+    fn metrics(&self) -> Arc<Metrics> {
+        Arc::default()
+    }
 }
 
 /// How long running jobs may take to finish after a shutdown was asked for (Kubernetes sends
@@ -66,6 +76,7 @@ pub struct Worker<H> {
     handler: Arc<H>,
     wake: Arc<Notify>,
     finished: watch::Sender<u64>,
+    metrics: Arc<Metrics>,
     concurrency: usize,
     grace: Duration,
 }
@@ -74,6 +85,7 @@ impl<H: Handler> Worker<H> {
     pub fn new(queue: Queue, handler: H, wake: Arc<Notify>, concurrency: usize) -> Self {
         Worker {
             queue,
+            metrics: handler.metrics(),
             handler: Arc::new(handler),
             wake,
             finished: watch::channel(0).0,
@@ -86,6 +98,11 @@ impl<H: Handler> Worker<H> {
     pub fn with_grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
         self
+    }
+
+    /// The registry the jobs are counted in (the handler's).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
     }
 
     /// A receiver that changes after every finished job (for tests and readiness).
@@ -148,7 +165,10 @@ impl<H: Handler> Worker<H> {
         let queue = self.queue.clone();
         let handler = self.handler.clone();
         let finished = self.finished.clone();
+        let metrics = self.metrics.clone();
+        let span = job_span(&job);
         async move {
+            let started = std::time::Instant::now();
             let work = handler.handle(&job);
             tokio::pin!(work);
             let mut beat =
@@ -164,9 +184,19 @@ impl<H: Handler> Worker<H> {
                     },
                 }
             };
+            let seconds = started.elapsed().as_secs_f64();
             let recorded = match &outcome {
-                Ok(()) => queue.complete(&job).await.map(|mine| mine.then_some(())),
-                Err(e) => queue.fail(&job, e).await.map(|s| s.map(|_| ())),
+                Ok(()) => queue
+                    .complete(&job)
+                    .await
+                    .map(|mine| mine.then_some(JobState::Done)),
+                Err(e) => queue.fail(&job, e).await,
+            };
+            let label = match &recorded {
+                Ok(Some(JobState::Done)) => "done",
+                Ok(Some(JobState::Failed)) => "failed",
+                Ok(Some(_)) => "retry",
+                Ok(None) | Err(_) => "unrecorded",
             };
             match (&outcome, recorded) {
                 (_, Err(e)) => tracing::error!(job = job.id, "recording the outcome: {e}"),
@@ -174,14 +204,52 @@ impl<H: Handler> Worker<H> {
                     job = job.id,
                     "the outcome was not recorded: the job's lease was lost"
                 ),
-                (Err(e), Ok(Some(()))) => {
+                (Err(e), Ok(Some(_))) => {
                     tracing::warn!(job = job.id, key = %job.key, attempts = job.attempts, "job failed: {}", e.message)
                 }
-                (Ok(()), Ok(Some(()))) => tracing::info!(job = job.id, key = %job.key, "job done"),
+                (Ok(()), Ok(Some(_))) => tracing::info!(job = job.id, key = %job.key, "job done"),
             }
+            metrics.observe(
+                &JOB_DURATION,
+                &[("kind", &event_kind(&job.event)), ("outcome", label)],
+                seconds,
+            );
             finished.send_modify(|n| *n += 1);
         }
+        .instrument(span)
     }
+}
+
+/// The span every log line of a job carries: the job, its delivery, installation, repository
+/// and commit (those known).
+fn job_span(job: &Job) -> tracing::Span {
+    let (installation, repo) = match job.key.split_once('/') {
+        Some((i, r)) => (i, Some(r)),
+        None => (job.key.as_str(), None),
+    };
+    let commit = match &job.event {
+        Event::Push { after, .. } => Some(after.as_str()),
+        Event::PullRequestChanged { head_sha, .. } | Event::CheckRequested { head_sha, .. } => {
+            Some(head_sha.as_str())
+        }
+        _ => None,
+    };
+    tracing::info_span!(
+        "job",
+        job = job.id,
+        delivery = job.delivery.as_deref(),
+        installation,
+        repo,
+        commit
+    )
+}
+
+/// The event's kind as stored (`push`, `pull-request-closed`, ...): its serde tag.
+fn event_kind(event: &Event) -> String {
+    serde_json::to_value(event)
+        .ok()
+        .and_then(|v| v["type"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// Drops a finished task's job from the running set.

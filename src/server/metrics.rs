@@ -1,40 +1,34 @@
-//! `/metrics` in the Prometheus text format: delivery outcomes counted here, job states read
-//! from the queue.
+//! `GET /metrics`: the queue's gauges read from the database at each scrape, then every metric
+//! of the process ([`crate::metrics`]) in the Prometheus text format.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
 
-#[derive(Default)]
-pub struct Metrics {
-    counters: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
-}
+use super::AppState;
+use crate::metrics::{JOBS, QUEUE_OLDEST_AGE};
+use crate::queue::JobState;
 
-impl Metrics {
-    /// Adds one to `ws_fix_<name>_total{outcome="<outcome>"}`.
-    pub fn count(&self, name: &'static str, outcome: &'static str) {
-        let mut c = self.counters.lock().expect("metrics lock");
-        *c.entry((name, outcome)).or_default() += 1;
-    }
-
-    pub fn render(&self, jobs: &[(String, i64)]) -> String {
-        let mut out = String::new();
-        let c = self.counters.lock().expect("metrics lock");
-        let mut last = "";
-        for ((name, outcome), n) in c.iter() {
-            if *name != last {
-                out.push_str(&format!(
-                    "# HELP ws_fix_{name}_total Webhook {name} by outcome.\n# TYPE ws_fix_{name}_total counter\n"
-                ));
-                last = name;
+pub(super) async fn scrape(State(state): State<AppState>) -> impl IntoResponse {
+    let m = &state.metrics;
+    match state.queue.counts().await {
+        Ok(counts) => {
+            for s in JobState::ALL {
+                let n = counts
+                    .iter()
+                    .find(|(name, _)| name == s.as_str())
+                    .map_or(0, |(_, n)| *n);
+                m.set(&JOBS, &[("state", s.as_str())], n as f64);
             }
-            out.push_str(&format!(
-                "ws_fix_{name}_total{{outcome=\"{outcome}\"}} {n}\n"
-            ));
         }
-        out.push_str("# HELP ws_fix_jobs Jobs in the queue by state.\n# TYPE ws_fix_jobs gauge\n");
-        for (state, n) in jobs {
-            out.push_str(&format!("ws_fix_jobs{{state=\"{state}\"}} {n}\n"));
-        }
-        out
+        Err(e) => tracing::warn!("reading the queue for /metrics: {e}"),
     }
+    match state.queue.oldest_due_wait_ms().await {
+        Ok(ms) => m.set(&QUEUE_OLDEST_AGE, &[], ms as f64 / 1000.0),
+        Err(e) => tracing::warn!("reading the queue for /metrics: {e}"),
+    }
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        m.render(),
+    )
 }

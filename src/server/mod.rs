@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use tokio::sync::{Notify, watch};
 
-pub use metrics::Metrics;
+pub use crate::metrics::Metrics;
 pub use settings::{Secret, Settings};
 
 use crate::queue::{Handler, Queue, Worker};
@@ -26,6 +26,7 @@ pub struct AppState {
     pub queue: Queue,
     pub secrets: Arc<Vec<Secret>>,
     pub wake: Arc<Notify>,
+    /// Shared with the worker and the handler (see [`Handler::metrics`]).
     pub metrics: Arc<Metrics>,
     /// How long after a fix pull request merges to probe its hosts (`--verify-after-merge`);
     /// `None`: never.
@@ -38,7 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/webhook", post(webhook::receive))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics::scrape))
         .layer(DefaultBodyLimit::max(webhook::MAX_BODY))
         .with_state(state)
 }
@@ -52,11 +53,6 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
             "the queue database does not answer\n",
         )
     }
-}
-
-async fn metrics(State(state): State<AppState>) -> String {
-    let jobs = state.queue.counts().await.unwrap_or_default();
-    state.metrics.render(&jobs)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,13 +79,14 @@ pub struct Running {
 
 impl Running {
     /// Starts the redelivery sweep ([`redeliver`]) over the last `window` of GitHub's delivery
-    /// log, every `every`, until the server stops.
+    /// log, every `every`, until the server stops. Its requests are counted with the server's.
     pub fn sweep_redeliveries(
         &mut self,
-        github: crate::github::GitHubApp,
+        mut github: crate::github::GitHubApp,
         window: std::time::Duration,
         every: std::time::Duration,
     ) {
+        github.metrics = self.state.metrics.clone();
         self.tasks.spawn(redeliver::keep_sweeping(
             github,
             self.state.queue.clone(),
@@ -120,11 +117,13 @@ pub async fn start<H: Handler>(settings: &Settings, handler: H) -> Result<Runnin
     .with_lease(std::time::Duration::from_secs(
         settings.queue.job_lease_seconds,
     ));
+    let wake = Arc::new(Notify::new());
+    let worker = Worker::new(queue.clone(), handler, wake.clone(), 4);
     let state = AppState {
         queue: queue.clone(),
         secrets: Arc::new(secrets),
-        wake: Arc::new(Notify::new()),
-        metrics: Arc::new(Metrics::default()),
+        wake,
+        metrics: worker.metrics(),
         verify_delay: settings
             .verify
             .verify_after_merge
@@ -141,7 +140,6 @@ pub async fn start<H: Handler>(settings: &Settings, handler: H) -> Result<Runnin
         source,
     })?;
     let (shutdown, stop) = watch::channel(false);
-    let worker = Worker::new(queue, handler, state.wake.clone(), 4);
     let finished = worker.finished();
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(worker.run(stop.clone()));

@@ -1,16 +1,20 @@
 //! `POST /webhook`: the signature checked in constant time against the current and, during a
 //! rotation, the previous secret (both always checked; `ws_fix_signatures_total` counts which
 //! one matched), the body capped at 25 MB, the delivery recorded durably with its jobs, and the
-//! answer given at once.
+//! answer given at once. Every delivery is counted in `ws_fix_deliveries_total` by event and
+//! outcome; the event is the `X-GitHub-Event` only once the signature matched (an unsigned
+//! sender could otherwise make up any number of label values).
 
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use super::{AppState, Secret};
 use crate::events::Event;
+use crate::metrics::{DELIVERIES, SIGNATURES};
 use crate::queue::Recorded;
 
 /// GitHub's limit for a payload.
@@ -54,13 +58,29 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
 pub(super) async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> (StatusCode, String) {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let count = |event: &str, outcome: &str| {
+        state
+            .metrics
+            .inc(&DELIVERIES, &[("event", event), ("outcome", outcome)]);
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            let outcome = match e.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+                _ => "bad_request",
+            };
+            count("unknown", outcome);
+            return (e.status(), e.body_text());
+        }
+    };
     let signed_by =
         header("x-hub-signature-256").and_then(|sig| matching_secret(&state.secrets, &body, sig));
     let Some(signed_by) = signed_by else {
-        state.metrics.count("deliveries", "unauthorized");
+        count("unknown", "unauthorized");
         return (StatusCode::UNAUTHORIZED, "bad signature\n".into());
     };
     // Operators watch this to know when the previous secret is no longer used.
@@ -69,11 +89,11 @@ pub(super) async fn receive(
     } else {
         "previous"
     };
-    state.metrics.count("signatures", which);
+    state.metrics.inc(&SIGNATURES, &[("outcome", which)]);
     let (Some(event_name), Some(delivery)) =
         (header("x-github-event"), header("x-github-delivery"))
     else {
-        state.metrics.count("deliveries", "bad_request");
+        count(header("x-github-event").unwrap_or("unknown"), "bad_request");
         return (
             StatusCode::BAD_REQUEST,
             "X-GitHub-Event and X-GitHub-Delivery are required\n".into(),
@@ -82,12 +102,12 @@ pub(super) async fn receive(
     let event = match Event::parse(event_name, &body) {
         Ok(e) => e,
         Err(e) => {
-            state.metrics.count("deliveries", "bad_request");
+            count(event_name, "bad_request");
             return (StatusCode::BAD_REQUEST, format!("{e}\n"));
         }
     };
     if let Event::Ignored { event, action } = &event {
-        state.metrics.count("deliveries", "ignored");
+        count(event_name, "ignored");
         // Both are the sender's text: echo a bounded part of them.
         let short = |s: &str| s.chars().take(100).collect::<String>();
         return (
@@ -102,17 +122,17 @@ pub(super) async fn receive(
         .await
     {
         Ok(Recorded::Duplicate) => {
-            state.metrics.count("deliveries", "duplicate");
+            count(event_name, "duplicate");
             (StatusCode::OK, "already received\n".into())
         }
         Ok(Recorded::New { jobs }) => {
-            state.metrics.count("deliveries", "accepted");
+            count(event_name, "accepted");
             state.wake.notify_one();
             (StatusCode::ACCEPTED, format!("queued {jobs} job(s)\n"))
         }
         Err(e) => {
             tracing::error!(delivery, "recording a delivery: {e}");
-            state.metrics.count("deliveries", "error");
+            count(event_name, "error");
             // GitHub shows the delivery as failed; it can be redelivered.
             (
                 StatusCode::SERVICE_UNAVAILABLE,
