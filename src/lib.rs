@@ -22,6 +22,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod server;
+pub mod setup;
 pub mod snapshot;
 pub mod workspace;
 pub mod yaml;

@@ -87,6 +87,13 @@ enum Command {
         #[arg(long, env = "WS_FIX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
         log_format: LogFormat,
     },
+    /// Register the GitHub App from its manifest: serves a page at `/setup` that creates the
+    /// App on GitHub and writes its credentials into the data directory for `serve`
+    /// (docs/setup.md).
+    Setup {
+        #[command(flatten)]
+        settings: ws_fix::setup::SetupSettings,
+    },
     /// Run the verification checklist against live hosts: the protocol chosen for a browser's
     /// ALPN offer and for HTTP/1.1 alone, HTTP/2 extended CONNECT (RFC 8441) and the WebSocket
     /// handshake. Exits 0 when every host's WebSocket works, 1 when a problem was found, 2 when
@@ -273,6 +280,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             settings,
             log_format,
         } => serve(settings, log_format, rules),
+        Command::Setup { settings } => setup(settings),
         Command::Verify(args) => verify(args, rules),
         Command::Healthcheck { url, timeout } => {
             let check =
@@ -328,6 +336,7 @@ fn serve(
         Some(dir) => ws_fix::catalogue::Catalogue::load_dir(dir)?,
         None => ws_fix::catalogue::Catalogue::embedded()?,
     };
+    let settings = settings.with_data_dir_credentials()?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let app = ws_fix::app::App::from_settings(&settings, catalogue).await?;
@@ -340,6 +349,22 @@ fn serve(
             );
         }
         tracing::info!("ws-fix serving on {}", running.addr);
+        wait_for_signal().await;
+        running.stop().await;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn setup(settings: ws_fix::setup::SetupSettings) -> anyhow::Result<ExitCode> {
+    tracing::subscriber::set_global_default(log_subscriber(LogFormat::Human, std::io::stderr))?;
+    ws_fix::github::install_crypto();
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let running = ws_fix::setup::start(&settings).await?;
+        println!(
+            "ws-fix setup: open {}/setup to register the App (listening on {})",
+            running.public_url, running.addr
+        );
         wait_for_signal().await;
         running.stop().await;
         Ok::<_, anyhow::Error>(())

@@ -88,6 +88,35 @@ impl Settings {
             .cloned()
             .collect()
     }
+
+    /// Fills what the flags and environment leave out from what `ws-fix setup` wrote into the
+    /// data directory: the App's ID and webhook secret from `app.json`, the private key as the
+    /// file `private-key.pem`. What the flags give wins, setting by setting.
+    pub fn with_data_dir_credentials(
+        mut self,
+    ) -> Result<Settings, crate::setup::credentials::CredentialsError> {
+        let stored = crate::setup::credentials::read(&self.data_dir)?;
+        if let Some(app) = stored.app {
+            if self.app_id.is_none() {
+                self.app_id = Some(app.id);
+                if app.github_api_url != self.github_api_url {
+                    tracing::warn!(
+                        "the App in {} was registered with the API {}, but --github-api-url is {}",
+                        self.data_dir.display(),
+                        app.github_api_url,
+                        self.github_api_url
+                    );
+                }
+            }
+            if self.webhook_secret.is_none() {
+                self.webhook_secret = app.webhook_secret;
+            }
+        }
+        if self.private_key.is_none() && self.private_key_file.is_none() {
+            self.private_key_file = stored.key_file;
+        }
+        Ok(self)
+    }
 }
 
 /// The queue's upkeep (docs/queue.md).
@@ -161,6 +190,73 @@ impl Default for VerifySettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn settings(dir: &std::path::Path, args: &[&str]) -> Settings {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        let dir = dir.to_str().unwrap();
+        let mut all = vec!["ws-fix", "--data-dir", dir];
+        all.extend_from_slice(args);
+        <Cli as clap::Parser>::try_parse_from(all).unwrap().settings
+    }
+
+    #[test]
+    fn credentials_come_from_the_data_dir_when_the_flags_leave_them_out() {
+        use crate::setup::credentials;
+        let dir = tempfile::tempdir().unwrap();
+        // Nothing written: nothing filled.
+        let none = settings(dir.path(), &[])
+            .with_data_dir_credentials()
+            .unwrap();
+        assert_eq!((none.app_id, none.private_key_file), (None, None));
+        let app = credentials::tests::sample();
+        let written = credentials::write(dir.path(), &app, &Secret::new("PEM")).unwrap();
+        let filled = settings(dir.path(), &[])
+            .with_data_dir_credentials()
+            .unwrap();
+        assert_eq!(filled.app_id, Some(77));
+        assert_eq!(filled.private_key_file, Some(written.key_file));
+        assert_eq!(
+            filled.webhook_secrets(),
+            vec![Secret::new("webhook-secret-value")]
+        );
+        // Flags win, one by one.
+        let flags = settings(
+            dir.path(),
+            &[
+                "--app-id",
+                "5",
+                "--private-key",
+                "K",
+                "--webhook-secret",
+                "W",
+            ],
+        )
+        .with_data_dir_credentials()
+        .unwrap();
+        assert_eq!(flags.app_id, Some(5));
+        assert_eq!(flags.private_key_file, None);
+        assert_eq!(flags.private_key, Some(Secret::new("K")));
+        assert_eq!(flags.webhook_secrets(), vec![Secret::new("W")]);
+        let file = settings(dir.path(), &["--private-key-file", "/k.pem"])
+            .with_data_dir_credentials()
+            .unwrap();
+        assert_eq!(file.private_key_file, Some("/k.pem".into()));
+        assert_eq!(file.app_id, Some(77));
+    }
+
+    #[test]
+    fn a_broken_app_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("app.json"), "{").unwrap();
+        let err = settings(dir.path(), &[])
+            .with_data_dir_credentials()
+            .unwrap_err();
+        assert!(err.to_string().contains("app.json"), "{err}");
+    }
 
     #[test]
     fn secrets_never_print() {

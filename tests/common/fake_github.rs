@@ -52,10 +52,14 @@ fn fixture(name: &str) -> PathBuf {
 // State
 // ---------------------------------------------------------------------------------------------
 
+#[path = "fake_apps.rs"]
+mod apps;
 #[path = "fake_gate.rs"]
 mod gate;
 #[path = "fake_hook.rs"]
 mod hook;
+#[allow(unused_imports)]
+pub use apps::{CreatedApp, ManifestFlow, form_encode};
 #[allow(unused_imports)]
 pub use gate::{Held, Release};
 #[allow(unused_imports)]
@@ -81,6 +85,8 @@ pub struct State {
     pub app_public_key: Option<String>,
     /// The App's webhook and its delivery attempts.
     pub hook: Hook,
+    /// Apps created from manifests, and their one-time codes.
+    pub manifests: ManifestFlow,
     /// Requests to hold when they arrive (see [`FakeGitHub::hold_next`]).
     gates: Vec<gate::Gate>,
     next_id: u64,
@@ -325,10 +331,17 @@ impl FakeGitHub {
             strict_bodies: false,
             app_public_key: None,
             hook: Hook::default(),
+            manifests: ManifestFlow::default(),
             gates: Vec::new(),
             next_id: 1000,
         }));
         let app = axum::Router::new()
+            // GitHub's web pages of the manifest flow, at the root beside the API.
+            .route("/settings/apps/new", axum::routing::post(apps::new_app))
+            .route(
+                "/organizations/{org}/settings/apps/new",
+                axum::routing::post(apps::new_org_app),
+            )
             .fallback(handle)
             .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
             .with_state(shared.clone());
@@ -1067,6 +1080,9 @@ impl State {
         body: Option<&Value>,
         authorization: Option<&str>,
     ) -> Reply {
+        if let Some(reply) = self.route_manifest_conversion(method, m) {
+            return reply;
+        }
         let caller = match self.authenticate(&m.template, authorization) {
             Ok(c) => c,
             Err(reply) => return reply,

@@ -248,6 +248,41 @@ impl RestDescription {
         })
     }
 
+    /// Checks an answer the fake gives against the operation's response schema for `status`
+    /// (`template` as [`Matched::template`]).
+    pub fn check_response(
+        &self,
+        method: &str,
+        template: &str,
+        status: u16,
+        body: &Value,
+    ) -> Result<(), String> {
+        let op = &self.doc["paths"][template][method.to_ascii_lowercase()];
+        let response = resolve(&self.doc, &op["responses"][status.to_string()]);
+        let schema = &response["content"]["application/json"]["schema"];
+        if !schema.is_object() {
+            return Err(format!(
+                "{method} `{template}` does not answer {status} with JSON"
+            ));
+        }
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft4)
+            .build(&inline(&self.doc, schema, 0, false, false))
+            .map_err(|e| format!("the response schema of {method} `{template}`: {e}"))?;
+        let errors: Vec<String> = validator
+            .iter_errors(body)
+            .map(|e| format!("{e} (at `{}`)", e.instance_path()))
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "the fake's {status} answer to {method} `{template}` does not match GitHub's schema: {}",
+                errors.join("; ")
+            ))
+        }
+    }
+
     fn validator(
         &self,
         template: &str,
