@@ -8,10 +8,10 @@ mod common;
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
-use common::fake_github::{self, FakeGitHub, Release};
+use common::fake_github::{FakeGitHub, Release};
 use common::homelab::{self, OWNER, REPO, SECRET};
 use ws_fix::queue::{JobState, Queue};
 
@@ -25,23 +25,9 @@ impl Server {
     /// Starts `ws-fix serve` on a free loopback port with the data directory `dir` (and the
     /// PostgreSQL database `database_url`, if given); returns once it serves.
     fn spawn(fake: &FakeGitHub, dir: &Path, database_url: Option<&str>) -> Server {
-        let key = dir.join("app-key.pem");
-        std::fs::write(&key, fake_github::test_private_key_pem()).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ws-fix"));
-        cmd.arg("serve")
-            .env("WS_FIX_APP_ID", fake_github::APP_ID.to_string())
-            .env("WS_FIX_PRIVATE_KEY_FILE", &key)
-            .env("WS_FIX_WEBHOOK_SECRET", SECRET)
-            .env("WS_FIX_GITHUB_API_URL", fake.url())
-            .env("WS_FIX_LISTEN", "127.0.0.1:0")
-            .env("WS_FIX_DATA_DIR", dir)
-            // A dead process's jobs are taken over once their lease expires.
-            .env("WS_FIX_JOB_LEASE_SECONDS", "2")
-            .env("WS_FIX_LOG", "info")
-            .env("NO_COLOR", "1")
-            .env_remove("WS_FIX_DATABASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        let mut cmd = homelab::serve_command(fake, dir);
+        // A dead process's jobs are taken over once their lease expires.
+        cmd.env("WS_FIX_JOB_LEASE_SECONDS", "2");
         if let Some(url) = database_url {
             cmd.env("WS_FIX_DATABASE_URL", url);
         }

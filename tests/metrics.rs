@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::deliveries::{deliver, get, sign};
-use common::fake_github::{self, FakeGitHub};
+use common::fake_github::FakeGitHub;
 use common::homelab::{self, INSTALLATION, OWNER, REPO, SECRET};
 use serde_json::Value;
 use ws_fix::queue::Queue;
@@ -31,22 +31,10 @@ struct Server {
 
 impl Server {
     fn spawn(fake: &FakeGitHub, dir: &Path) -> Server {
-        let key = dir.join("app-key.pem");
-        std::fs::write(&key, fake_github::test_private_key_pem()).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ws-fix"))
-            .args(["serve", "--log-format", "json"])
-            .env("WS_FIX_APP_ID", fake_github::APP_ID.to_string())
-            .env("WS_FIX_PRIVATE_KEY_FILE", &key)
-            .env("WS_FIX_WEBHOOK_SECRET", SECRET)
-            .env("WS_FIX_GITHUB_API_URL", fake.url())
-            .env("WS_FIX_LISTEN", "127.0.0.1:0")
-            .env("WS_FIX_DATA_DIR", dir)
+        let mut child = homelab::serve_command(fake, dir)
+            .args(["--log-format", "json"])
             // No sweep of GitHub's delivery log: the requests counted are the job's alone.
             .env("WS_FIX_REDELIVER_HOURS", "0")
-            .env("WS_FIX_LOG", "info")
-            .env_remove("WS_FIX_DATABASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
             .spawn()
             .expect("ws-fix serve starts");
         let stdout = child.stdout.take().unwrap();

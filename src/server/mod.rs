@@ -153,12 +153,9 @@ pub async fn start<H: Handler>(settings: &Settings, handler: H) -> Result<Runnin
     let app = router(state.clone());
     let mut stop_http = stop;
     tasks.spawn(async move {
+        // Until a stop is asked for, or everyone who could ask is gone.
         let graceful = async move {
-            while !*stop_http.borrow() {
-                if stop_http.changed().await.is_err() {
-                    break;
-                }
-            }
+            let _ = stop_http.wait_for(|stop| *stop).await;
         };
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(graceful)

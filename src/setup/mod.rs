@@ -190,12 +190,9 @@ fn serve(
     let app = router(Arc::new(shared));
     let (shutdown, mut stop) = watch::channel(false);
     let task = tokio::spawn(async move {
+        // Until a stop is asked for, or everyone who could ask is gone.
         let graceful = async move {
-            while !*stop.borrow() {
-                if stop.changed().await.is_err() {
-                    break;
-                }
-            }
+            let _ = stop.wait_for(|stop| *stop).await;
         };
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(graceful)

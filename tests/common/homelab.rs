@@ -89,3 +89,25 @@ pub fn open_pulls(fake: &FakeGitHub, owner: &str, name: &str) -> Vec<String> {
     heads.sort();
     heads
 }
+
+/// `ws-fix serve` as a child process for the App of `fake` (its test key written into `dir`),
+/// with the homelab's webhook secret, listening on a free loopback port, its data directory
+/// `dir`, stdout piped (the caller reads the log) and no PostgreSQL unless the caller sets one.
+pub fn serve_command(fake: &FakeGitHub, dir: &Path) -> std::process::Command {
+    let key = dir.join("app-key.pem");
+    std::fs::write(&key, super::fake_github::test_private_key_pem()).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ws-fix"));
+    cmd.arg("serve")
+        .env("WS_FIX_APP_ID", fake.app_id().to_string())
+        .env("WS_FIX_PRIVATE_KEY_FILE", &key)
+        .env("WS_FIX_WEBHOOK_SECRET", SECRET)
+        .env("WS_FIX_GITHUB_API_URL", fake.url())
+        .env("WS_FIX_LISTEN", "127.0.0.1:0")
+        .env("WS_FIX_DATA_DIR", dir)
+        .env("WS_FIX_LOG", "info")
+        .env("NO_COLOR", "1")
+        .env_remove("WS_FIX_DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
+    cmd
+}
