@@ -2,12 +2,10 @@
 //! examples, the durable queue, redelivery, a restart between the answer and the job, bad
 //! signatures, oversized bodies and unknown events.
 
-mod common;
-
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use common::deliveries::{self, sign};
+use crate::common::deliveries::{self, sign};
 use ws_fix::events::Event;
 use ws_fix::queue::{Handler, Job, JobError, JobState};
 use ws_fix::server::{Running, Secret, Settings};

@@ -6,13 +6,11 @@
 //! config files (alias bombs, deep nesting). Files on disk are in `loader_hostile.rs`; wrong
 //! types and unknown keys of the config in `config.rs`.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::deliveries::{deliver, get, settings, sign};
-use common::fake_github::{self, FakeGitHub};
+use crate::common::deliveries::{deliver, get, settings, sign};
+use crate::common::fake_github::{self, FakeGitHub};
 use ws_fix::commands::{self, MAX_COMMANDS, MAX_LINE_CHARS, ParseErrorKind};
 use ws_fix::events::{Event, EventError, MAX_JSON_DEPTH, MAX_JSON_VALUES};
 use ws_fix::load::{self, LoadOptions, SkipReason};

@@ -4,8 +4,6 @@
 //! `ServiceMonitor` by hand, the kustomizations by resolving them; and `ws-fix scan deploy/`
 //! reports nothing at warning or above.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -170,7 +168,7 @@ fn every_manifest_under_deploy_is_valid() {
         let text = std::fs::read_to_string(file).unwrap();
         let docs = documents(&text);
         let gateway_docs = docs.iter().filter(|d| is_gateway_kind(d)).count();
-        let (checked, invalid) = common::validate_against_schemas(&text);
+        let (checked, invalid) = crate::common::validate_against_schemas(&text);
         if checked != gateway_docs {
             failures.push(format!(
                 "{}: {gateway_docs} Gateway API documents, {checked} with a schema",
@@ -437,7 +435,7 @@ fn healthcheck_exits_zero_only_on_a_2xx_answer() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no answer"));
 
-    let out = run(&common::deliveries::unreachable_addr().to_string());
+    let out = run(&crate::common::deliveries::unreachable_addr().to_string());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach"));
 }

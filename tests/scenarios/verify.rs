@@ -4,8 +4,6 @@
 //! verdicts and exit codes are checked through the library, the real binary, and the App's
 //! comment on a merged pull request (against the fake GitHub).
 
-mod common;
-
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -3,8 +3,6 @@
 //! schemas; after `--write` the scan reports no ALPN finding; a second `--write` changes
 //! nothing.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -53,7 +51,7 @@ fn alpn_fix_is_the_two_line_swap_and_sticks() {
         let name = repo.file_name().unwrap().to_string_lossy().to_string();
         let tmp = tempfile::tempdir().unwrap();
         let copy = tmp.path().join(&name);
-        common::copy_tree(&repo, &copy);
+        crate::common::copy_tree(&repo, &copy);
 
         let ws = Workspace::open(&copy, None).unwrap();
         let loaded = ws.load(ws_fix::load::DEFAULT_MAX_FILE_SIZE).unwrap();
@@ -96,7 +94,7 @@ fn alpn_fix_is_the_two_line_swap_and_sticks() {
         // Everything any plan writes validates against the CRD schemas.
         for plan in &fixes.plans {
             for file in &plan.files {
-                let (_, failures) = common::validate_against_schemas(&file.after);
+                let (_, failures) = crate::common::validate_against_schemas(&file.after);
                 assert!(failures.is_empty(), "{name} {}: {failures:?}", file.path);
             }
         }
@@ -129,7 +127,7 @@ fn alpn_fix_is_the_two_line_swap_and_sticks() {
 #[test]
 fn schema_validation_can_fail() {
     let bad = "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: ClientTrafficPolicy\nmetadata:\n  name: x\nspec:\n  targetRefs: not-a-list\n";
-    let (checked, failures) = common::validate_against_schemas(bad);
+    let (checked, failures) = crate::common::validate_against_schemas(bad);
     assert_eq!(checked, 1);
     assert_eq!(failures.len(), 1, "{failures:?}");
 }

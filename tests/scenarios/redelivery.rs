@@ -2,13 +2,11 @@
 //! the server was down are delivered again, once, and processed; those the server accepted
 //! are left alone.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::deliveries::{settings, unreachable_addr};
-use common::homelab::{self, OWNER, REPO, SECRET};
+use crate::common::deliveries::{settings, unreachable_addr};
+use crate::common::homelab::{self, OWNER, REPO, SECRET};
 use ws_fix::queue::{JobState, now_ms};
 use ws_fix::server::redeliver;
 

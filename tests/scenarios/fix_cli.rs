@@ -2,8 +2,6 @@
 //! refuses unknown ones, `--branch` commits one branch per fix kind without touching the
 //! checkout, and a second `--branch` leaves it as it is.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -17,7 +15,7 @@ fn ws_fix(args: &[&str]) -> Output {
 fn example_repo() -> (tempfile::TempDir, git2::Repository) {
     let tmp = tempfile::tempdir().unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/homelab");
-    common::copy_tree(&src, tmp.path());
+    crate::common::copy_tree(&src, tmp.path());
     let repo = git2::Repository::init(tmp.path()).unwrap();
     let mut index = repo.index().unwrap();
     index

@@ -1,14 +1,12 @@
 //! `--verify-after-merge` through the server: the `pull_request` delivery of a merged fix pull
 //! request queues the probe for after `--verify-delay`, in the same transaction as the
 //! delivery; when it is due, the App comments the verdict on the merged pull request. (The
-//! probe and the comment themselves are tested against live TLS servers in tests/verify.rs.)
-
-mod common;
+//! probe and the comment themselves are tested against live TLS servers in tests/scenarios/verify.rs.)
 
 use std::time::Duration;
 
-use common::deliveries::{deliver, settings, sign};
-use common::homelab::{self, INSTALLATION, OWNER, REPO, SECRET};
+use crate::common::deliveries::{deliver, settings, sign};
+use crate::common::homelab::{self, INSTALLATION, OWNER, REPO, SECRET};
 use ws_fix::app::VerifyAfterMerge;
 use ws_fix::queue::{JobState, now_ms};
 

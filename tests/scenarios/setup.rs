@@ -2,8 +2,6 @@
 //! code's exchange, the credentials written and `ws-fix serve` running on them. One test drives
 //! a real headless Chromium through the DevTools protocol; the others speak plain HTTP.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::net::{SocketAddr, TcpStream};
@@ -12,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::fake_github::{self, FakeGitHub, form_encode};
+use crate::common::fake_github::{self, FakeGitHub, form_encode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use ws_fix::setup::{Running, SetupSettings, credentials};

@@ -1,9 +1,7 @@
 //! The repo config as the App reads it through the API: a config file that exists but cannot
 //! be read (too large) is an error, never "no config" (which would drop `paused: true`).
 
-mod common;
-
-use common::homelab::{self, OWNER, REPO};
+use crate::common::homelab::{self, OWNER, REPO};
 
 #[tokio::test]
 async fn an_unreadable_config_fails_the_job_and_opens_nothing() {

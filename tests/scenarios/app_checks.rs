@@ -3,11 +3,9 @@
 //! in one request. Events are read from webhook payloads built from the fake's own pull
 //! request JSON (or GitHub's payload examples) and run through the production handler.
 
-mod common;
-
 use std::path::Path;
 
-use common::fake_github::{CheckRun, FakeGitHub, Fault};
+use crate::common::fake_github::{CheckRun, FakeGitHub, Fault};
 use serde_json::{Value, json};
 use ws_fix::app::{App, CheckResult};
 use ws_fix::catalogue::FixKind;

@@ -3,16 +3,14 @@
 //! dead) and started again on the same data directory: every accepted delivery is processed
 //! and the fake holds exactly one pull request per fix kind.
 
-mod common;
-
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use common::fake_github::{FakeGitHub, Release};
-use common::homelab::{self, OWNER, REPO, SECRET};
+use crate::common::fake_github::{FakeGitHub, Release};
+use crate::common::homelab::{self, OWNER, REPO, SECRET};
 use ws_fix::queue::{JobState, Queue};
 
 /// A `ws-fix serve` child process.
@@ -128,7 +126,7 @@ async fn killed_before_github_opened_the_pull_request_it_is_opened_on_restart() 
 /// request per fix kind, made from each repository's newest commit, nothing twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_database_open_what_one_would() {
-    let Some(schema) = common::postgres::schema("two_servers_on_one_database").await else {
+    let Some(schema) = crate::common::postgres::schema("two_servers_on_one_database").await else {
         return;
     };
     let fake = homelab::fake(true).await;
@@ -157,15 +155,21 @@ async fn two_servers_on_one_database_open_what_one_would() {
             }
             let body = serde_json::to_vec(&homelab::push_payload(&fake, OWNER, name)).unwrap();
             let delivery = format!("burst-{round}-{name}");
-            let signature = common::deliveries::sign(SECRET, &body);
+            let signature = crate::common::deliveries::sign(SECRET, &body);
             let (first, second) = (&servers[(round + i) % 2], &servers[(round + i + 1) % 2]);
-            let (status, _) =
-                common::deliveries::deliver(first.addr, b"push", &delivery, &body, &signature)
-                    .await;
+            let (status, _) = crate::common::deliveries::deliver(
+                first.addr, b"push", &delivery, &body, &signature,
+            )
+            .await;
             assert_eq!(status, 202);
-            let (status, _) =
-                common::deliveries::deliver(second.addr, b"push", &delivery, &body, &signature)
-                    .await;
+            let (status, _) = crate::common::deliveries::deliver(
+                second.addr,
+                b"push",
+                &delivery,
+                &body,
+                &signature,
+            )
+            .await;
             assert_eq!(
                 status, 200,
                 "a redelivery is recognised by the other process"

@@ -4,8 +4,6 @@
 //! pass, unless `WS_FIX_REQUIRE_POSTGRES=1` (`.ci/run` sets both). A second [`Queue`] opened on
 //! the same store stands for a second process or replica.
 
-mod common;
-
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,7 +21,7 @@ struct Store {
     _dir: Option<tempfile::TempDir>,
     data_dir: std::path::PathBuf,
     /// PostgreSQL: this test's schema.
-    postgres: Option<common::postgres::Schema>,
+    postgres: Option<crate::common::postgres::Schema>,
 }
 
 /// Unique numbers within this test process (schema names, comment ids).
@@ -44,7 +42,7 @@ impl Store {
         Some(Store {
             _dir: None,
             data_dir: std::path::PathBuf::from("/nonexistent"),
-            postgres: Some(common::postgres::schema(test).await?),
+            postgres: Some(crate::common::postgres::schema(test).await?),
         })
     }
 

@@ -1,9 +1,7 @@
 //! Tests of the fake GitHub (`tests/common/fake_github.rs`): App auth, git data, pull requests,
 //! comments, fault injection, and the REST description check.
 
-mod common;
-
-use common::fake_github::{FakeGitHub, make_jwt, parse_rfc3339, test_private_key_pem};
+use crate::common::fake_github::{FakeGitHub, make_jwt, parse_rfc3339, test_private_key_pem};
 use serde_json::{Value, json};
 
 const INST: u64 = 7;
@@ -395,7 +393,7 @@ async fn head_without_owner_is_ignored_like_github_does() {
         gh.push_commit("acme", "gitops", b, "alice", b, &[(b, Some(b))]);
         assert_eq!(open_pr(&gh, b).await.0, 201);
     }
-    let count = |r: &common::fake_github::RawResponse| r.body.as_array().unwrap().len();
+    let count = |r: &crate::common::fake_github::RawResponse| r.body.as_array().unwrap().len();
     let r = gh
         .call(INST, "GET", "/repos/acme/gitops/pulls?head=fix-a", None)
         .await;

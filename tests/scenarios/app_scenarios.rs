@@ -3,11 +3,9 @@
 //! (octocrab with App auth: JWT → installation token) and the production handler run; the fake
 //! checks the description on every request when it is dropped.
 
-mod common;
-
 use std::time::Duration;
 
-use common::fake_github::{self, FakeGitHub};
+use crate::common::fake_github::{self, FakeGitHub};
 use ws_fix::app::{App, Outcome};
 use ws_fix::catalogue::{Catalogue, FixKind};
 use ws_fix::events::{Comment, Event, RepoRef};
@@ -15,7 +13,7 @@ use ws_fix::events::{Comment, Event, RepoRef};
 const OWNER: &str = "acme";
 const REPO: &str = "infra";
 const INSTALLATION: u64 = 77;
-use common::homelab::ENVOY;
+use crate::common::homelab::ENVOY;
 
 struct Ctx {
     fake: FakeGitHub,
@@ -23,7 +21,7 @@ struct Ctx {
 }
 
 async fn setup(spdy: bool) -> Ctx {
-    let fake = common::homelab::fake(spdy).await;
+    let fake = crate::common::homelab::fake(spdy).await;
     let app = fake.app().await;
     Ctx { fake, app }
 }
@@ -81,7 +79,7 @@ async fn a_push_opens_one_verified_pr_per_fix_kind_and_a_no_op_push_writes_nothi
     let sha = main_sha(&ctx);
     ctx.fake.clear_log();
     ctx.app.run(&push(&sha)).await.unwrap();
-    // Figures for the notes (`cargo test --test app_scenarios -- --nocapture`).
+    // Figures for the notes (`cargo test --test scenarios app_scenarios -- --nocapture`).
     eprintln!(
         "push opening 2 PRs: {} requests, {} writes",
         ctx.fake.requests().len(),

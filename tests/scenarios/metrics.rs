@@ -5,8 +5,6 @@
 //! labels and values, in a well-formed Prometheus text; and every log line written during the
 //! job must carry the job's delivery, installation, repository and commit.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -15,9 +13,9 @@ use std::process::Child;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::deliveries::{deliver, get, sign};
-use common::fake_github::FakeGitHub;
-use common::homelab::{self, INSTALLATION, OWNER, REPO, SECRET};
+use crate::common::deliveries::{deliver, get, sign};
+use crate::common::fake_github::FakeGitHub;
+use crate::common::homelab::{self, INSTALLATION, OWNER, REPO, SECRET};
 use serde_json::Value;
 use ws_fix::queue::Queue;
 
@@ -334,7 +332,8 @@ async fn the_oldest_due_job_on_sqlite() {
 
 #[tokio::test]
 async fn the_oldest_due_job_on_postgres() {
-    let Some(schema) = common::postgres::schema("the_oldest_due_job_on_postgres").await else {
+    let Some(schema) = crate::common::postgres::schema("the_oldest_due_job_on_postgres").await
+    else {
         return;
     };
     let queue = Queue::postgres(&schema.url).await.unwrap();
