@@ -132,6 +132,9 @@ impl App {
                     if p.open && Metadata::read(&p.body).is_some() {
                         r.comment(p.number, &format!("Closed on request (`/ws-fix ignore {}`): ws-fix will not propose this change again until `/ws-fix unignore {}`.", kind.as_str(), kind.as_str())).await?;
                         r.update_pull(p.number, None, None, true).await?;
+                        self.github
+                            .metrics
+                            .inc(&crate::metrics::PULL_REQUESTS, &[("action", "closed")]);
                         closed.push(format!("#{}", p.number));
                     }
                 }

@@ -10,10 +10,7 @@ use ws_fix::app::{App, Outcome};
 use ws_fix::catalogue::{Catalogue, FixKind};
 use ws_fix::events::{Comment, Event, RepoRef};
 
-const OWNER: &str = "acme";
-const REPO: &str = "infra";
-const INSTALLATION: u64 = 77;
-use crate::common::homelab::ENVOY;
+use crate::common::homelab::{ENVOY, INSTALLATION, OWNER, REPO};
 
 struct Ctx {
     fake: FakeGitHub,
@@ -260,6 +257,45 @@ async fn human_commits_win_and_a_closed_pr_means_no_until_unignore() {
     let open = open_bot_pulls(&ctx);
     assert_eq!(open.len(), 1, "{open:?}");
     assert_ne!(open[0].1, number);
+}
+
+#[tokio::test]
+async fn ignore_closes_the_fix_pr_says_why_and_it_stays_closed() {
+    let ctx = setup(false).await;
+    ctx.app.run(&push(&main_sha(&ctx))).await.unwrap();
+    let (_, number) = open_bot_pulls(&ctx)[0].clone();
+    ctx.fake
+        .set_permission(OWNER, REPO, "carol", "write", "maintain");
+    let issue = ctx.fake.create_issue(OWNER, REPO, "carol", "no thanks");
+    ctx.app
+        .run(&comment(&ctx, issue, "carol", "/ws-fix ignore alpn-order"))
+        .await
+        .unwrap();
+    assert!(open_bot_pulls(&ctx).is_empty());
+    let on_pr = ctx.fake.comments(OWNER, REPO, number);
+    assert!(
+        on_pr.iter().any(|c| c.body.contains("Closed on request")),
+        "{on_pr:?}"
+    );
+    let replies = ctx.fake.comments(OWNER, REPO, issue);
+    assert!(
+        replies
+            .iter()
+            .any(|c| c.body.contains(&format!("Closed #{number}"))),
+        "{replies:?}"
+    );
+    // The next push does not propose it again.
+    let report = ctx.app.sync(&repo(), None, &[], false).await.unwrap();
+    assert_eq!(
+        report.get(&FixKind::AlpnOrder),
+        Some(&Outcome::Refused(number))
+    );
+    assert!(open_bot_pulls(&ctx).is_empty());
+    let metrics = ctx.app.github.metrics.render();
+    assert!(
+        metrics.contains("ws_fix_pull_requests_total{action=\"closed\"} 1"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
