@@ -362,8 +362,8 @@ fn setup(settings: ws_fix::setup::SetupSettings) -> anyhow::Result<ExitCode> {
     tokio::runtime::Runtime::new()?.block_on(async {
         let running = ws_fix::setup::start(&settings).await?;
         println!(
-            "ws-fix setup: open {}/setup to register the App (listening on {})",
-            running.public_url, running.addr
+            "ws-fix setup (listening on {}): open {} in a browser signed in to GitHub to register the App",
+            running.addr, running.setup_url
         );
         wait_for_signal().await;
         running.stop().await;

@@ -90,6 +90,9 @@ pub struct Running {
     pub addr: SocketAddr,
     /// `--public-url` without a trailing slash.
     pub public_url: String,
+    /// Where to open the setup page: `/setup` with this process's access token, which the page
+    /// requires (printed by `ws-fix setup`, never served).
+    pub setup_url: String,
     /// Becomes `Some` once the App is registered and its credentials written.
     pub registered: watch::Receiver<Option<Registered>>,
     shutdown: watch::Sender<bool>,
@@ -112,6 +115,9 @@ struct Shared {
     /// GitHub's "new App" page with the state: where the form posts.
     action: String,
     manifest: serde_json::Value,
+    /// Required by `/setup`: only who started `ws-fix setup` has it, so nobody else who can
+    /// reach the server can read the page's `state` and register their own App here.
+    token: String,
     state: String,
     /// One exchange at a time, so that two callbacks cannot both write.
     exchange: tokio::sync::Mutex<()>,
@@ -159,6 +165,7 @@ fn prepare(settings: &SetupSettings) -> Result<Shared, SetupError> {
     credentials::prepare(&settings.data_dir).map_err(SetupError::Credentials)?;
     let manifest = manifest::for_public_url(&public_url).map_err(SetupError::Manifest)?;
     let state = random_token().map_err(SetupError::Random)?;
+    let token = random_token().map_err(SetupError::Random)?;
     let action = match &settings.org {
         Some(org) => format!("{github_url}/organizations/{org}/settings/apps/new?state={state}"),
         None => format!("{github_url}/settings/apps/new?state={state}"),
@@ -170,6 +177,7 @@ fn prepare(settings: &SetupSettings) -> Result<Shared, SetupError> {
         org: settings.org.clone(),
         action,
         manifest,
+        token,
         state,
         exchange: tokio::sync::Mutex::new(()),
         registered: watch::channel(None).0,
@@ -187,6 +195,7 @@ fn serve(
     })?;
     let registered = shared.registered.subscribe();
     let public_url = shared.manifest["url"].as_str().unwrap_or("").to_owned();
+    let setup_url = format!("{public_url}/setup?token={}", shared.token);
     let app = router(Arc::new(shared));
     let (shutdown, mut stop) = watch::channel(false);
     let task = tokio::spawn(async move {
@@ -204,6 +213,7 @@ fn serve(
     Ok(Running {
         addr,
         public_url,
+        setup_url,
         registered,
         shutdown,
         task,
@@ -219,9 +229,24 @@ fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-async fn setup_page(State(s): State<Arc<Shared>>) -> Response {
+async fn setup_page(
+    State(s): State<Arc<Shared>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     if let Some(path) = credentials::existing(&s.data_dir) {
         return already_registered(&path);
+    }
+    let given = query.get("token").map(String::as_str).unwrap_or("");
+    if !same(given.as_bytes(), s.token.as_bytes()) {
+        return html(
+            StatusCode::FORBIDDEN,
+            page::refusal(
+                "Open the address ws-fix setup printed",
+                "This page needs the one-time token that `ws-fix setup` printed when it started \
+                 (`/setup?token=...`): without it, anyone who can reach this server could \
+                 register their own App into its data directory.",
+            ),
+        );
     }
     html(
         StatusCode::OK,
@@ -241,7 +266,7 @@ async fn complete(
                 "Wrong state",
                 "This request's `state` is not the one this setup server sent to GitHub: the link \
                  belongs to another run of `ws-fix setup`, or did not come from GitHub. Open \
-                 /setup on this server and create the App from there.",
+                 the address `ws-fix setup` printed and create the App from there.",
             ),
         );
     }

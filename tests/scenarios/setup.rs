@@ -104,7 +104,7 @@ fn attribute(html: &str, after: &str, name: &str) -> String {
 
 /// The setup page's form: where it posts and the manifest.
 async fn form(running: &Running) -> (String, Value) {
-    let page = http("GET", &format!("{}/setup", running.public_url), None).await;
+    let page = http("GET", &running.setup_url, None).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.headers["content-type"].starts_with("text/html"));
     let action = attribute(&page.body, "<form", "action");
@@ -200,7 +200,7 @@ async fn registers_through_the_form_and_refuses_afterwards() {
         Some(app.id)
     );
     // Registered: the page and the callback (with a good state and a fresh code) refuse.
-    let again = http("GET", &format!("{}/setup", running.public_url), None).await;
+    let again = http("GET", &running.setup_url, None).await;
     assert_eq!(again.status, 409, "{}", again.body);
     assert!(again.body.contains("app.json"), "{}", again.body);
     let second = submit(&action, &manifest).await;
@@ -303,7 +303,7 @@ async fn existing_credentials_refuse_at_start_and_on_every_page() {
     let running = start(&fake, dir.path(), None).await;
     let (action, manifest) = form(&running).await;
     std::fs::write(dir.path().join(credentials::KEY_FILE), "a key").unwrap();
-    let page = http("GET", &format!("{}/setup", running.public_url), None).await;
+    let page = http("GET", &running.setup_url, None).await;
     assert_eq!(page.status, 409, "{}", page.body);
     assert!(page.body.contains("private-key.pem"), "{}", page.body);
     let callback = submit(&action, &manifest).await;
@@ -354,8 +354,8 @@ impl Drop for Process {
     }
 }
 
-/// Starts `ws-fix ARGS` with `env`, and returns it with what follows `marker` on the first
-/// stdout line that has it (the address it listens on).
+/// Starts `ws-fix ARGS` with `env`, and returns it with the first stdout line that has
+/// `marker`.
 fn spawn_listening(args: &[&str], env: &[(&str, &str)], marker: &str) -> (Process, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ws-fix"));
     cmd.args(args)
@@ -380,12 +380,8 @@ fn spawn_listening(args: &[&str], env: &[(&str, &str)], marker: &str) -> (Proces
         for line in std::io::BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
             eprintln!("[ws-fix] {line}");
-            if let Some(rest) = line.split(&marker).nth(1) {
-                let word: String = rest
-                    .chars()
-                    .take_while(|c| !c.is_whitespace() && *c != ')' && *c != '\u{1b}')
-                    .collect();
-                let _ = tx.send(word);
+            if line.contains(&marker) {
+                let _ = tx.send(line);
             }
         }
     });
@@ -395,6 +391,17 @@ fn spawn_listening(args: &[&str], env: &[(&str, &str)], marker: &str) -> (Proces
     (child, found)
 }
 
+/// The word after `marker` in `line` (an address, a URL).
+fn word_after(line: &str, marker: &str) -> String {
+    let rest = line
+        .split(marker)
+        .nth(1)
+        .unwrap_or_else(|| panic!("{marker:?} in {line:?}"));
+    rest.chars()
+        .take_while(|c| !c.is_whitespace() && *c != ')' && *c != '\u{1b}')
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn setup_then_serve_runs_on_the_written_credentials() {
     let fake = FakeGitHub::start().await;
@@ -402,7 +409,7 @@ async fn setup_then_serve_runs_on_the_written_credentials() {
     let data = dir.path().join("data");
     let data_arg = data.to_str().unwrap();
     // `ws-fix setup` as a process: it serves until SIGTERM.
-    let (mut setup, addr) = spawn_listening(
+    let (mut setup, said) = spawn_listening(
         &["setup", "--listen", "127.0.0.1:0", "--data-dir", data_arg],
         &[
             // The public URL must be known before the port: a fixed loopback one through which
@@ -413,7 +420,16 @@ async fn setup_then_serve_runs_on_the_written_credentials() {
         ],
         "listening on ",
     );
-    let page = http("GET", &format!("http://{addr}/setup"), None).await;
+    let addr = word_after(&said, "listening on ");
+    // The page needs the token the process printed; without it, 403.
+    let printed = word_after(&said, "open ");
+    let path = printed
+        .strip_prefix("http://ws-fix.invalid")
+        .unwrap_or_else(|| panic!("{printed}"));
+    assert!(path.starts_with("/setup?token="), "{printed}");
+    let refused = http("GET", &format!("http://{addr}/setup"), None).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let page = http("GET", &format!("http://{addr}{path}"), None).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let action = attribute(&page.body, "<form", "action");
     let manifest: Value =
@@ -445,7 +461,7 @@ async fn setup_then_serve_runs_on_the_written_credentials() {
 
     // `ws-fix serve` with nothing but the data directory and the API: it authenticates as the
     // App (GET /app with a JWT from the written key and ID) before it listens.
-    let (_serve, addr) = spawn_listening(
+    let (_serve, said) = spawn_listening(
         &["serve", "--listen", "127.0.0.1:0", "--data-dir", data_arg],
         &[
             ("WS_FIX_GITHUB_API_URL", &fake.url()),
@@ -453,7 +469,7 @@ async fn setup_then_serve_runs_on_the_written_credentials() {
         ],
         "serving on ",
     );
-    let addr: SocketAddr = addr.parse().unwrap();
+    let addr: SocketAddr = word_after(&said, "serving on ").parse().unwrap();
     assert!(
         fake.count("GET", "/app") >= 1,
         "serve asked GitHub who it is"
@@ -668,7 +684,7 @@ async fn a_browser_registers_the_app() {
     let mut running = start(&fake, dir.path(), None).await;
     let browser = Browser::launch(&binary);
     let endpoint = browser.endpoint.clone();
-    let setup_url = format!("{}/setup", running.public_url);
+    let setup_url = running.setup_url.clone();
     let browsing = tokio::task::spawn_blocking(move || visit(&endpoint, &setup_url));
     // The real signal: the server registered the App and wrote its credentials.
     tokio::time::timeout(PATIENCE, running.registered.wait_for(Option::is_some))
@@ -716,7 +732,7 @@ async fn a_browser_registers_the_app() {
         text.contains("The App is registered") && text.contains("app.json"),
         "{text}"
     );
-    let again = http("GET", &format!("{public}/setup"), None).await;
+    let again = http("GET", &running.setup_url, None).await;
     assert_eq!(again.status, 409, "{}", again.body);
     running.stop().await;
     fake.assert_no_violations();
