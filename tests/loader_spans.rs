@@ -63,7 +63,7 @@ fn check_node(file: &SourceFile, node: &Node) -> Result<(), String> {
     }
     // The strongest check: the span's text, put back at its column, parses to the same value.
     if self_contained(node) {
-        let line_start = file.lines.line_start(at.line).unwrap_or(0) as usize;
+        let line_start = file.lines().line_start(at.line).unwrap_or(0) as usize;
         let indent: String = file.text[line_start..node.span.start as usize]
             .chars()
             .map(|c| if c == '\t' { '\t' } else { ' ' })

@@ -9,35 +9,45 @@ const TEMPLATE_EXTENSIONS: [&str; 7] =
     ["j2", "jinja", "jinja2", "tmpl", "tpl", "gotmpl", "template"];
 
 /// Decides by name and place; `chart_dirs` are the folders that hold a `Chart.yaml`.
+/// (Called for every file of a repo: it does not allocate unless it skips.)
 pub fn classify_path(path: &str, chart_dirs: &HashSet<&str>) -> Option<SkipReason> {
     let name = path.rsplit('/').next().unwrap_or(path);
-    if let Some((_, ext)) = name.rsplit_once('.') {
-        let ext = ext.to_ascii_lowercase();
-        if TEMPLATE_EXTENSIONS.contains(&ext.as_str()) {
-            return Some(SkipReason::Template { extension: ext });
-        }
+    if let Some((_, ext)) = name.rsplit_once('.')
+        && TEMPLATE_EXTENSIONS
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(ext))
+    {
+        return Some(SkipReason::Template {
+            extension: ext.to_ascii_lowercase(),
+        });
     }
     if !is_manifest_name(name) {
         return Some(SkipReason::NotYaml);
     }
     // A `templates/` folder directly under a chart folder, at any depth below it.
-    let mut parts: Vec<&str> = path.split('/').collect();
-    parts.pop();
-    for i in 0..parts.len() {
-        if parts[i] == "templates" {
-            let chart = parts[..i].join("/");
-            if chart_dirs.contains(chart.as_str()) {
-                return Some(SkipReason::HelmTemplate { chart });
+    let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let mut start = 0;
+    for part in dir.split('/') {
+        if part == "templates" {
+            let chart = if start == 0 { "" } else { &path[..start - 1] };
+            if chart_dirs.contains(chart) {
+                return Some(SkipReason::HelmTemplate {
+                    chart: chart.to_owned(),
+                });
             }
         }
+        start += part.len() + 1;
     }
     None
 }
 
-/// `*.yaml`, `*.yml`, or a file named `Kustomization`.
+/// `*.yaml`, `*.yml` (in any case), or a file named `Kustomization`.
 pub fn is_manifest_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.ends_with(".yaml") || lower.ends_with(".yml") || name == "Kustomization"
+    let ends_with = |suffix: &str| {
+        name.len() >= suffix.len()
+            && name.as_bytes()[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    ends_with(".yaml") || ends_with(".yml") || name == "Kustomization"
 }
 
 /// The folders (repository-relative, "" for the root) that contain a `Chart.yaml`.
@@ -92,6 +102,26 @@ mod tests {
         );
         assert_eq!(classify_path("other/templates/x.yaml", &charts), None);
         assert_eq!(classify_path("charts/app/values.yaml", &charts), None);
+        assert_eq!(
+            classify_path("x/A.TPL", &charts),
+            Some(SkipReason::Template {
+                extension: "tpl".into()
+            })
+        );
+        assert_eq!(classify_path("x/A.YML", &charts), None);
+        assert_eq!(
+            classify_path("x/a.yamlx", &charts),
+            Some(SkipReason::NotYaml)
+        );
+        let root: HashSet<&str> = [""].into_iter().collect();
+        assert_eq!(
+            classify_path("templates/x.yaml", &root),
+            Some(SkipReason::HelmTemplate { chart: "".into() })
+        );
+        assert_eq!(
+            classify_path("a/templates", &root),
+            Some(SkipReason::NotYaml)
+        );
     }
 
     #[test]

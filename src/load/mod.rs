@@ -5,6 +5,7 @@ mod classify;
 mod skip;
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 pub use classify::{is_manifest_name, is_sops};
 pub use skip::SkipReason;
@@ -47,7 +48,8 @@ pub struct SourceFile {
     /// Repository-relative, `/`-separated.
     pub path: String,
     pub text: String,
-    pub lines: LineIndex,
+    /// Built on the first position asked for: most files of a repo never need one.
+    lines: OnceLock<LineIndex>,
     pub documents: Vec<Document>,
 }
 
@@ -59,26 +61,30 @@ impl SourceFile {
         text: String,
         limits: &Limits,
     ) -> Result<SourceFile, SkipReason> {
-        let lines = LineIndex::new(&text);
         match parse_file(&text, id, limits) {
             Ok(documents) => Ok(SourceFile {
                 id,
                 path: path.to_owned(),
                 text,
-                lines,
+                lines: OnceLock::new(),
                 documents,
             }),
-            Err(e) => Err(yaml_skip(&e, &text, &lines)),
+            Err(e) => Err(yaml_skip(&e, &text)),
         }
     }
 
+    /// The start of every line of the text.
+    pub fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
+    }
+
     pub fn line_col(&self, offset: u32) -> LineCol {
-        self.lines.line_col(&self.text, offset)
+        self.lines().line_col(&self.text, offset)
     }
 }
 
-fn yaml_skip(e: &YamlError, text: &str, lines: &LineIndex) -> SkipReason {
-    let LineCol { line, column } = lines.line_col(text, e.offset());
+fn yaml_skip(e: &YamlError, text: &str) -> SkipReason {
+    let LineCol { line, column } = LineIndex::new(text).line_col(text, e.offset());
     let message = e.to_string();
     if e.is_limit() {
         SkipReason::OverLimit {
@@ -202,7 +208,10 @@ pub fn load(snapshot: &dyn Snapshot, options: &LoadOptions) -> Result<Loaded, Lo
         }
     }
 
-    for result in read_and_parse_all(snapshot, &to_read, options) {
+    let results = read_and_parse_all(snapshot, &to_read, options);
+    // Held for the whole scan: no growth slack.
+    loaded.files.reserve_exact(results.len());
+    for result in results {
         match result {
             Ok(file) => loaded.files.push(file),
             Err(skipped) => loaded.skipped.push(skipped),

@@ -232,12 +232,12 @@ impl Node {
 
     /// A `<<` key (plain, or tagged `!!merge`).
     pub fn is_merge_key(&self) -> bool {
-        match &self.value {
-            Value::Scalar(s) => {
-                (s.style == super::ScalarStyle::Plain && &*s.value == "<<" && self.tag().is_none())
-                    || self.tag() == Some("tag:yaml.org,2002:merge")
-            }
-            _ => false,
+        let Value::Scalar(s) = &self.value else {
+            return false;
+        };
+        match self.tag() {
+            None => s.style == super::ScalarStyle::Plain && &*s.value == "<<",
+            Some(tag) => tag == "tag:yaml.org,2002:merge",
         }
     }
 }
@@ -251,12 +251,21 @@ impl Map {
 
     /// The key node and value node under `key` (see [`Map::get`]).
     pub fn get_entry(&self, key: &str) -> Option<(&Node, &Node)> {
-        let explicit = self
-            .entries
-            .iter()
-            .find(|(k, _)| !k.is_merge_key() && k.as_scalar().is_some_and(|s| &*s.value == key));
-        if let Some((k, v)) = explicit {
-            return Some((k, v));
+        // One pass over the entries, which also tells whether there are merge keys to follow
+        // (lookups are the model's most frequent operation).
+        let mut merges = false;
+        for (k, v) in &self.entries {
+            let Value::Scalar(s) = &k.value else {
+                continue;
+            };
+            if k.is_merge_key() {
+                merges = true;
+            } else if &*s.value == key {
+                return Some((k, v));
+            }
+        }
+        if !merges {
+            return None;
         }
         self.merged_sources().find_map(|m| m.get_entry(key))
     }

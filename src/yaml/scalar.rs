@@ -70,6 +70,15 @@ impl Scalar {
         if tag.is_some() || self.style != ScalarStyle::Plain {
             return Resolved::Str(v);
         }
+        // Only these first bytes can begin a null, a bool or a number: any other plain scalar
+        // (most keys and values) is a string without trying the readers below.
+        if !matches!(
+            v.as_bytes().first(),
+            None | Some(b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'~' | b'.' | b'-' | b'+')
+                | Some(b'0'..=b'9')
+        ) {
+            return Resolved::Str(v);
+        }
         if matches!(v, "" | "~" | "null" | "Null" | "NULL") {
             return Resolved::Null;
         }
@@ -226,6 +235,46 @@ mod tests {
         // go-yaml v3: not an octal int, but it matches the float pattern.
         assert_eq!(plain("089").resolve(None), Resolved::Float(89.0));
         assert_eq!(plain("1_000").resolve(None), Resolved::Str("1_000"));
+    }
+
+    #[test]
+    fn first_byte_shortcut_agrees_with_the_readers() {
+        for v in [
+            "apps/v1",
+            "HelmRelease",
+            "Yes",
+            "~",
+            "",
+            "null",
+            "NULL",
+            "nil",
+            "True",
+            "FALSE",
+            "0x1F",
+            "-12",
+            "+7",
+            ".5",
+            "-.inf",
+            ".NaN",
+            "1e3",
+            "_1",
+            "é",
+            "1.2.3",
+            "tru",
+        ] {
+            let slow = match v {
+                "" | "~" | "null" | "Null" | "NULL" => Resolved::Null,
+                _ => bool_of(v).map(Resolved::Bool).unwrap_or_else(|| {
+                    int_of(v)
+                        .map(Resolved::Int)
+                        .unwrap_or_else(|| float_of(v).map_or(Resolved::Str(v), Resolved::Float))
+                }),
+            };
+            match (plain(v).resolve(None), slow) {
+                (Resolved::Float(a), Resolved::Float(b)) if a.is_nan() => assert!(b.is_nan()),
+                (fast, slow) => assert_eq!(fast, slow, "{v:?}"),
+            }
+        }
     }
 
     #[test]

@@ -199,17 +199,27 @@ pub fn resolve(base: &str, rel: &str) -> Option<String> {
     if rel.starts_with('/') {
         return None;
     }
-    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
+    // Built in place (called for every entry of every kustomization): the parts are
+    // non-empty and hold no `/`, so the last one starts after the last `/`.
+    let mut out = String::with_capacity(base.len() + rel.len() + 1);
+    let push = |out: &mut String, part: &str| {
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(part);
+    };
+    for part in base.split('/').filter(|p| !p.is_empty()) {
+        push(&mut out, part);
+    }
     for part in rel.split('/') {
         match part {
             "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            p => parts.push(p),
+            ".." if out.is_empty() => return None,
+            ".." => out.truncate(out.rfind('/').unwrap_or(0)),
+            p => push(&mut out, p),
         }
     }
-    Some(parts.join("/"))
+    Some(out)
 }
 
 /// A Flux `spec.path` (relative to the repo root, `./` or not).
@@ -235,6 +245,10 @@ mod tests {
     fn paths() {
         assert_eq!(resolve("a/b", "../c/./d").as_deref(), Some("a/c/d"));
         assert_eq!(resolve("a", "../../x"), None);
+        assert_eq!(resolve("/a//b/", "./../../c/").as_deref(), Some("c"));
+        assert_eq!(resolve("", "x/..").as_deref(), Some(""));
+        assert_eq!(resolve("a", " ./b ").as_deref(), Some("a/b"));
+        assert_eq!(resolve("a", "/b"), None);
         assert_eq!(resolve("", "./x/"), Some("x".into()));
         assert_eq!(
             repo_path("./kubernetes/apps").as_deref(),

@@ -14,6 +14,9 @@ pub struct Item {
     pub origin: Origin,
 }
 
+/// Group, kind, namespace and name: what makes a resource one within an applied set.
+pub type Identity<'a> = (&'a str, &'a str, &'a str, &'a str);
+
 pub const FLUX_KUSTOMIZE: &str = "kustomize.toolkit.fluxcd.io";
 pub const FLUX_HELM: &str = "helm.toolkit.fluxcd.io";
 pub const FLUX_SOURCE: &str = "source.toolkit.fluxcd.io";
@@ -55,13 +58,10 @@ impl Item {
 
     /// `metadata.namespace` as written or set so far (None for cluster-scoped kinds).
     pub fn namespace(&self) -> Option<&str> {
-        if is_cluster_scoped(self.group(), self.kind()) {
-            return None;
-        }
         self.node
             .path(&["metadata", "namespace"])
             .and_then(Node::as_text)
-            .filter(|n| !n.is_empty())
+            .filter(|n| !n.is_empty() && !is_cluster_scoped(self.group(), self.kind()))
     }
 
     pub fn is(&self, group: &str, kind: &str) -> bool {
@@ -85,12 +85,12 @@ impl Item {
     }
 
     /// Identity within one applied set: group, kind, namespace and name.
-    pub fn identity(&self) -> (String, String, String, String) {
+    pub fn identity(&self) -> Identity<'_> {
         (
-            self.group().to_owned(),
-            self.kind().to_owned(),
-            self.namespace().unwrap_or_default().to_owned(),
-            self.name().to_owned(),
+            self.group(),
+            self.kind(),
+            self.namespace().unwrap_or_default(),
+            self.name(),
         )
     }
 

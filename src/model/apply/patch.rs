@@ -60,17 +60,19 @@ impl Target {
     }
 
     pub fn matches(&self, item: &Item) -> bool {
-        let re = |pattern: &Option<String>, value: &str| {
+        // The item's value is read only when the target has a pattern for it.
+        fn re<'a>(pattern: &Option<String>, value: impl FnOnce() -> &'a str) -> bool {
             pattern
                 .as_deref()
-                .is_none_or(|p| p.is_empty() || regex::full_match(p, value))
-        };
-        let version = item.api_version().rsplit('/').next().unwrap_or("");
-        re(&self.group, item.group())
-            && re(&self.version, version)
-            && re(&self.kind, item.kind())
-            && re(&self.name, item.name())
-            && re(&self.namespace, item.namespace().unwrap_or(""))
+                .is_none_or(|p| p.is_empty() || regex::full_match(p, value()))
+        }
+        re(&self.group, || item.group())
+            && re(&self.version, || {
+                item.api_version().rsplit('/').next().unwrap_or("")
+            })
+            && re(&self.kind, || item.kind())
+            && re(&self.name, || item.name())
+            && re(&self.namespace, || item.namespace().unwrap_or(""))
             && self
                 .label_selector
                 .as_deref()

@@ -19,8 +19,8 @@ thread_local! {
 
 /// True when the whole of `text` matches `pattern`; `None` when the pattern is unreadable.
 pub fn try_full_match(pattern: &str, text: &str) -> Option<bool> {
-    if let Some(literal) = literal(pattern) {
-        return Some(literal == text);
+    if let Some(equal) = literal_match(pattern, text) {
+        return Some(equal);
     }
     COMPILED.with_borrow_mut(|cache| {
         if !cache.contains_key(pattern) {
@@ -37,24 +37,28 @@ pub fn try_full_match(pattern: &str, text: &str) -> Option<bool> {
     })
 }
 
-/// The text a pattern matches when it is a plain string (names, and names escaped by
-/// [`escape`]): compared without a regex.
-fn literal(pattern: &str) -> Option<String> {
-    let mut out = String::with_capacity(pattern.len());
+/// Whether `text` is the text a pattern matches when the pattern is a plain string (names,
+/// and names escaped by [`escape`]): compared without a regex, and without allocating (patch
+/// targets are matched against every resource). `None` when the pattern is not plain.
+fn literal_match(pattern: &str, text: &str) -> Option<bool> {
     let mut chars = pattern.chars();
+    let mut rest = text.chars();
+    let mut equal = true;
     while let Some(c) = chars.next() {
-        match c {
+        let c = match c {
             '\\' => match chars.next() {
-                Some(e) if e.is_ascii_punctuation() => out.push(e),
+                Some(e) if e.is_ascii_punctuation() => e,
                 _ => return None,
             },
             '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' => {
                 return None;
             }
-            c => out.push(c),
-        }
+            c => c,
+        };
+        // The whole pattern is read even after a difference: it may yet not be plain.
+        equal = equal && rest.next() == Some(c);
     }
-    Some(out)
+    Some(equal && rest.next().is_none())
 }
 
 /// True when the whole of `text` matches `pattern` (an unreadable pattern matches only its
@@ -91,8 +95,11 @@ mod tests {
         assert!(full_match("a#b-c~d&e", "a#b-c~d&e"));
         assert!(!full_match("a\\d", "a\\d"));
         assert!(full_match("a\\d", "a7"));
-        assert_eq!(literal(&escape("x.y-z")).as_deref(), Some("x.y-z"));
-        assert_eq!(literal("x.y"), None);
+        assert_eq!(literal_match(&escape("x.y-z"), "x.y-z"), Some(true));
+        assert_eq!(literal_match(&escape("x.y-z"), "x.y-"), Some(false));
+        assert_eq!(literal_match(&escape("x.y-z"), "x.y-zz"), Some(false));
+        assert_eq!(literal_match("x.y", "x.y"), None);
+        assert_eq!(literal_match("ab(", "x"), None);
         // Linear time on a pattern that makes backtracking matchers explode.
         assert!(!full_match("(a*)*b", &"a".repeat(10_000)));
     }

@@ -10,7 +10,7 @@ use crate::yaml::{Node, Span};
 use super::context::Ctx;
 use super::helm::{self, Sources};
 use super::index::{KUSTOMIZATION_NAMES, resolve};
-use super::item::{FLUX_HELM, FLUX_SOURCE, Item};
+use super::item::{FLUX_HELM, FLUX_SOURCE, Identity, Item};
 use super::kustomize;
 use super::operators::{self, GRAFANA_GROUP};
 use super::{argo, flux, tree};
@@ -28,7 +28,10 @@ pub fn from_entry(ctx: &mut Ctx, entry: Item, siblings: Vec<Item>, label: String
     let entry_span = entry.span;
     let mut items = vec![entry.clone()];
     items.extend(siblings);
-    let mut seen: HashSet<_> = HashSet::from([entry.identity()]);
+    let owned = |(group, kind, namespace, name): Identity| {
+        [group, kind, namespace, name].map(str::to_owned)
+    };
+    let mut seen: HashSet<_> = HashSet::from([owned(entry.identity())]);
     let mut per_document: HashMap<Span, usize> = HashMap::from([(entry.span, 1)]);
     let mut queue = VecDeque::from([entry]);
     let mut built = 0;
@@ -49,7 +52,7 @@ pub fn from_entry(ctx: &mut Ctx, entry: Item, siblings: Vec<Item>, label: String
         };
         for item in out {
             if (item.is_flux_kustomization() || item.is_argo_application())
-                && seen.insert(item.identity())
+                && seen.insert(owned(item.identity()))
             {
                 let builds = per_document.entry(item.span).or_insert(0);
                 *builds += 1;
@@ -125,15 +128,13 @@ fn kustomize_roots(ctx: &Ctx) -> Vec<String> {
 
 /// Drop duplicates, add what HelmReleases and operators build, make the set.
 fn finish(ctx: &mut Ctx, items: Vec<Item>, label: String, entry_span: Option<Span>) -> AppliedSet {
-    let mut seen = HashSet::new();
-    let items: Vec<Item> = items
-        .into_iter()
-        .filter(|i| seen.insert(i.identity()))
-        .collect();
+    // Identities borrow from the items: what is kept is settled before any item moves.
+    let mut seen: HashSet<Identity> = HashSet::with_capacity(items.len());
+    let kept: Vec<bool> = items.iter().map(|i| seen.insert(i.identity())).collect();
 
     let extras: Vec<Vec<Item>> = {
         let mut sources: Sources = Sources::new();
-        for item in &items {
+        for (item, _) in items.iter().zip(&kept).filter(|(_, k)| **k) {
             if item.group() == FLUX_SOURCE {
                 sources.insert(
                     (item.kind(), item.namespace().unwrap_or(""), item.name()),
@@ -143,8 +144,11 @@ fn finish(ctx: &mut Ctx, items: Vec<Item>, label: String, entry_span: Option<Spa
         }
         items
             .iter()
-            .map(|item| {
-                if item.is(FLUX_HELM, "HelmRelease") {
+            .zip(&kept)
+            .map(|(item, kept)| {
+                if !kept {
+                    Vec::new()
+                } else if item.is(FLUX_HELM, "HelmRelease") {
                     helm::expand(ctx, item, &sources)
                 } else if item.is(GRAFANA_GROUP, "Grafana") {
                     operators::grafana(item)
@@ -154,10 +158,22 @@ fn finish(ctx: &mut Ctx, items: Vec<Item>, label: String, entry_span: Option<Spa
             })
             .collect()
     };
+    let new_extras: Vec<Vec<bool>> = extras
+        .iter()
+        .map(|extra| extra.iter().map(|e| seen.insert(e.identity())).collect())
+        .collect();
+    drop(seen);
     let mut out = Vec::with_capacity(items.len());
-    for (item, extra) in items.into_iter().zip(extras) {
-        out.push(item);
-        out.extend(extra.into_iter().filter(|e| seen.insert(e.identity())));
+    for (((item, kept), extra), new) in items.into_iter().zip(kept).zip(extras).zip(new_extras) {
+        if kept {
+            out.push(item);
+        }
+        out.extend(
+            extra
+                .into_iter()
+                .zip(new)
+                .filter_map(|(e, n)| n.then_some(e)),
+        );
     }
 
     let mut notes: Vec<NotAnalysed> = std::mem::take(&mut ctx.notes);

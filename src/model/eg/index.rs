@@ -65,14 +65,14 @@ impl<'a> Index<'a> {
         name: &str,
     ) -> Option<&'a Resource> {
         self.all(kind)
-            .filter(|r| groups.contains(&r.group()) && r.name == name && ns(r) == namespace)
+            .filter(|r| r.name == name && ns(r) == namespace && groups.contains(&r.group()))
             .last()
     }
 
     /// A cluster-scoped resource by name.
     pub fn get_cluster(&self, groups: &[&str], kind: &str, name: &str) -> Option<&'a Resource> {
         self.all(kind)
-            .filter(|r| groups.contains(&r.group()) && r.name == name)
+            .filter(|r| r.name == name && groups.contains(&r.group()))
             .last()
     }
 
