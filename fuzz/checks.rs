@@ -1,5 +1,5 @@
 //! What each fuzz target checks on one input, shared by the targets (fuzz_targets/) and the
-//! regression test that replays the inputs they found (tests/fuzz_regressions.rs). Nothing may
+//! regression test that replays the inputs they found (tests/model/fuzz_regressions.rs). Nothing may
 //! panic; each function states what else must hold.
 
 // Each target uses one of these.

@@ -12,7 +12,7 @@
 # Seeds come from the repository: the example repos' YAML, GitHub's webhook payload examples
 # (../shared/github/payloads when present) and a few comments. New inputs are kept in
 # fuzz/corpus/TARGET, a failing input is written to fuzz/artifacts/TARGET/; add it to
-# tests/fixtures/fuzz-regressions/TARGET/ (tests/fuzz_regressions.rs runs them) when fixing it.
+# tests/fixtures/fuzz-regressions/TARGET/ (tests/model/fuzz_regressions.rs runs them) when fixing it.
 # Exits non-zero when a target failed.
 set -euo pipefail
 cd "$(dirname "$0")"

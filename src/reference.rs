@@ -1,6 +1,6 @@
 //! The reference pages written from the code and `rules/`: `docs/rules.md` (the catalogue),
 //! the key tables of `docs/config.md` (the repo config) and of `docs/server.md` (the server's
-//! settings). `tests/reference_docs.rs` fails when a page in the repository differs from what
+//! settings). `tests/model/reference_docs.rs` fails when a page in the repository differs from what
 //! these functions write, and rewrites it with `WS_FIX_BLESS=1`.
 
 use std::fmt::Write;
@@ -15,7 +15,7 @@ use crate::server::settings::Settings;
 pub fn markers(name: &str) -> (String, String) {
     (
         format!(
-            "<!-- generated: {name} (from the code; `WS_FIX_BLESS=1 cargo test --test reference_docs` rewrites it) -->\n"
+            "<!-- generated: {name} (from the code; `WS_FIX_BLESS=1 cargo test --test model reference_docs` rewrites it) -->\n"
         ),
         format!("<!-- end of generated: {name} -->\n"),
     )
@@ -119,7 +119,7 @@ pub fn rules_page(catalogue: &Catalogue) -> String {
     out.push_str(
         "# Rules reference\n\n\
          <!-- Generated from rules/*.yaml by src/reference.rs; do not edit. \
-         `WS_FIX_BLESS=1 cargo test --test reference_docs` rewrites it. -->\n\n\
+         `WS_FIX_BLESS=1 cargo test --test model reference_docs` rewrites it. -->\n\n\
          What `ws-fix scan` reports and the fixes it proposes, from the catalogue compiled into \
          the binary (`rules/`). An id is the same everywhere: in `rules/`, on the command line, \
          in the repo config (`docs/config.md`), in ignore annotations and in pull requests.\n\n\

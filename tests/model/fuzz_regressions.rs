@@ -3,7 +3,7 @@
 //! within a time bound: a hang is a failure too. `fuzz/run.sh` seeds the fuzzer with them.
 //! Hostile inputs written by hand (an alias bomb, deep nesting) are kept beside them.
 
-#[path = "../fuzz/checks.rs"]
+#[path = "../../fuzz/checks.rs"]
 mod checks;
 
 use std::time::{Duration, Instant};

@@ -2,8 +2,7 @@
 //! upgrade types, `requestBuffer`, `http1.ignoredUpgradeTypes`, ws/wss forcing HTTP/1.1
 //! upstream by version, `useClientProtocol`, and upstream HTTP/2.
 
-#[path = "eg_support.rs"]
-mod support;
+use crate::eg_support as support;
 
 use support::{build, gateway, http, route, service};
 use ws_fix::model::eg::{BackendState, UpstreamH2Cause, Why};

@@ -1,5 +1,5 @@
 //! Shared helpers of the `eg_*` tests: build Envoy Gateway's view of a few YAML files.
-//! Included by the other `eg_*` test files (`#[path = "eg_support.rs"] mod support;`).
+//! Declared once in `main.rs`; the `eg_*` modules use it as `support`.
 #![allow(dead_code)]
 
 use ws_fix::catalogue::Catalogue;

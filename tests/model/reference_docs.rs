@@ -32,7 +32,7 @@ fn check(rel: &str, expected: &str) {
         .position(|(a, e)| a != e)
         .unwrap_or(actual.lines().count().min(expected.lines().count()));
     panic!(
-        "{rel} is stale (first difference at line {}): run `WS_FIX_BLESS=1 cargo test --test reference_docs`",
+        "{rel} is stale (first difference at line {}): run `WS_FIX_BLESS=1 cargo test --test model reference_docs`",
         first + 1
     );
 }

@@ -2,8 +2,7 @@
 //! OCIRepository tag / semver / digest, Argo CD, config pin), the Backend API flag, which
 //! Gateways are Envoy Gateway's, and which routes serve a WebSocket app.
 
-#[path = "eg_support.rs"]
-mod support;
+use crate::eg_support as support;
 
 use support::{build, build_with, gateway, http, route, service};
 use ws_fix::config::RepoConfig;

@@ -1,8 +1,7 @@
 //! Manifests are user input: every field of a realistic set, replaced by a value of the wrong
 //! type, must still build a model (no panic), and the facts must stay renderable.
 
-#[path = "eg_support.rs"]
-mod support;
+use crate::eg_support as support;
 
 use ws_fix::model::eg::{self, Options};
 use ws_fix::model::{AppliedSet, Origin, Resource};

@@ -2,8 +2,7 @@
 //! ListenerSet-wide, Gateway-wide; no field merge), conflicts with and without creation
 //! timestamps, target selectors, overlapping certificates and their version gates.
 
-#[path = "eg_support.rs"]
-mod support;
+use crate::eg_support as support;
 
 use support::{build, gateway, http, https};
 use ws_fix::model::eg::{ConflictOrder, PolicyKind, TlsOverlap, Why};
