@@ -77,6 +77,35 @@ fn readme_walkthrough_makes_a_fix_branch_on_a_copy() {
     assert!(!root().join("examples/homelab/.git").exists());
 }
 
+/// The same walkthrough on a copy of each real repo of `../shared/corpus` (where it is).
+#[test]
+fn readme_walkthrough_works_on_the_corpus_repos() {
+    let corpus = root().join("../shared/corpus");
+    let Ok(entries) = std::fs::read_dir(&corpus) else {
+        eprintln!("skipped: no {}", corpus.display());
+        return;
+    };
+    let script = tested_block("README.md", "sh");
+    let mut repos: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    repos.sort();
+    assert!(!repos.is_empty());
+    for repo in repos {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let script = script.replace("examples/homelab", repo.to_str().unwrap());
+        let out = run(&script, &root(), tmp.path());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains(": created (commit "),
+            "{}:\n{stdout}\n{}",
+            repo.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 /// The `run` script of the workflow step named `name`, and the workflow.
 fn workflow_step(name: &str) -> (serde_json::Value, String) {
     let yaml = tested_block("docs/ci.md", "yaml");
