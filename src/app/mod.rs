@@ -27,6 +27,9 @@ pub enum AppError {
     GitHub(#[from] GitHubError),
     #[error("the repo config: {0}")]
     Config(String),
+    /// `serve`'s own settings (flags, environment, what `setup` wrote).
+    #[error("server settings: {0}")]
+    Settings(String),
     #[error("loading the repository: {0}")]
     Load(String),
 }
@@ -76,18 +79,23 @@ impl App {
 
 /// The App's GitHub client from `serve`'s settings (its ID and private key).
 pub fn github_from_settings(settings: &crate::server::Settings) -> Result<GitHubApp, AppError> {
-    let app_id = settings
-        .app_id
-        .ok_or_else(|| AppError::Config("no App ID: set --app-id or WS_FIX_APP_ID".into()))?;
+    let app_id = settings.app_id.ok_or_else(|| {
+        AppError::Settings(format!(
+            "no App ID: set --app-id or WS_FIX_APP_ID, or register the App with `ws-fix setup`, \
+             which writes it into the data directory ({})",
+            settings.data_dir.display()
+        ))
+    })?;
     let api = &settings.github_api_url;
     Ok(match (&settings.private_key, &settings.private_key_file) {
         (Some(k), _) => GitHubApp::new(api, app_id, k.expose())?,
         // Read again whenever the file changes: a rotated key needs no restart.
         (None, Some(path)) => GitHubApp::with_key_file(api, app_id, path)?,
         (None, None) => {
-            return Err(AppError::Config(
-                "no private key: set --private-key-file or WS_FIX_PRIVATE_KEY_FILE".into(),
-            ));
+            return Err(AppError::Settings(format!(
+                "no private key: set --private-key-file or WS_FIX_PRIVATE_KEY_FILE, or put the App's key in {}",
+                settings.data_dir.join("private-key.pem").display()
+            )));
         }
     })
 }

@@ -136,7 +136,7 @@ impl App {
         }));
         let reports = probe::probe(&allowed, &rules.probe)
             .await
-            .map_err(|e| AppError::Config(format!("verify after merge: {e}")))?;
+            .map_err(|e| AppError::Settings(format!("verify after merge: {e}")))?;
         r.comment(number, &comment(&reports, &not_dialled, rules.delay))
             .await?;
         Ok(Verified::Commented {

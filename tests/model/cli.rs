@@ -131,3 +131,39 @@ fn usage_errors_exit_2() {
     let out = ws_fix(&["inventory", "--format", "xml"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn serve_without_credentials_says_how_to_get_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let serve = |extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ws-fix"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .args(extra);
+        for var in [
+            "WS_FIX_APP_ID",
+            "WS_FIX_PRIVATE_KEY",
+            "WS_FIX_PRIVATE_KEY_FILE",
+            "WS_FIX_WEBHOOK_SECRET",
+            "WS_FIX_DATABASE_URL",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.output().expect("runs ws-fix")
+    };
+    let out = serve(&[]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("no App ID") && err.contains("ws-fix setup") && !err.contains("repo config"),
+        "{err}"
+    );
+    let out = serve(&["--app-id", "3"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("no private key") && err.contains("private-key.pem"),
+        "{err}"
+    );
+}
