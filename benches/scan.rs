@@ -84,20 +84,14 @@ fn parse_only(root: &Path) -> (usize, u64) {
     (docs, bytes)
 }
 
-/// What `ws-fix scan` does with a tree, short of printing.
+/// What `ws-fix scan` does with a tree, short of printing: load, model, rules.
 fn scan(root: &Path) -> (usize, u64) {
     let loaded: Loaded = load(&LocalDir::new(root).unwrap(), &LoadOptions::default()).unwrap();
-    let bytes = loaded.files.iter().map(|f| f.text.len() as u64).sum();
     let catalogue = ws_fix::catalogue::Catalogue::embedded().unwrap();
     let config = ws_fix::config::RepoConfig::default();
-    let (applied, models) = ws_fix::model::build(&loaded, &catalogue, &config);
-    let work = applied
-        .sets
-        .iter()
-        .map(|s| s.resources.len())
-        .sum::<usize>()
-        + models.len();
-    (work, bytes)
+    let result = ws_fix::scan::scan(&loaded, &catalogue, &config);
+    let bytes = loaded.files.iter().map(|f| f.size() as u64).sum();
+    (result.findings.len() + result.coverage.entry_points, bytes)
 }
 
 fn child(mode: &str, root: &Path) {

@@ -24,7 +24,7 @@ use crate::events::{CHECK_RUN_NAME, RepoRef};
 use crate::findings::Finding;
 use crate::github::{Annotation, CheckOutput, CheckRun, Comparison, NewCheckRun, Repo};
 use crate::load::Loaded;
-use crate::yaml::{Span, Value};
+use crate::yaml::Span;
 
 /// GitHub's sizes: an annotation title holds 255 characters, its message and details 64 KB,
 /// a check run's summary and text 65,535 characters.
@@ -241,7 +241,7 @@ fn identity(loaded: &Loaded, f: &Finding) -> (String, String) {
                     d.name().unwrap_or("")
                 )
             });
-            let text = file.map_or("", |file| f.location.slice(&file.text).trim());
+            let text = file.map_or("", |file| f.location.slice(file.text()).trim());
             format!("{}|{resource}|{text}", f.rule)
         }
     };
@@ -449,17 +449,8 @@ fn fence_for(text: &str) -> String {
 /// annotation shows the setting's name; `None` when the span is no mapping value.
 fn key_line(loaded: &Loaded, span: Span) -> Option<u32> {
     let at = crate::fix::edit::locate(loaded, span)?;
-    let (last, parents) = at.path.split_last()?;
-    let mut node = at.doc.root.as_ref()?;
-    for seg in parents {
-        node = match &node.value {
-            Value::Seq(s) => s.items.get(seg.parse::<usize>().ok()?)?,
-            _ => node.get(seg)?,
-        };
-    }
-    let (key, _) = node.as_map()?.get_entry(last)?;
-    (key.span.file == span.file && key.span.start <= span.start)
-        .then(|| at.file.line_col(key.span.start).line)
+    let key = at.key?;
+    (key.file == span.file && key.start <= span.start).then(|| at.file.line_col(key.start).line)
 }
 
 const CUT: &str = "\n\n… (cut to GitHub's size limit)";

@@ -100,7 +100,7 @@ fn listener(
                     let mut order: Vec<usize> = (0..items.len()).collect();
                     let moved = order.remove(h1);
                     order.insert(h2, moved);
-                    let edits = super::splice::reorder(&at.file.text, seq, &order)
+                    let edits = super::splice::reorder(at.file.text(), seq, &order)
                         .ok_or("the list items are not one per line")?;
                     for e in edits {
                         d.edit(at.file.id, e);
@@ -111,7 +111,7 @@ fn listener(
                 None => {
                     d.edit(
                         at.file.id,
-                        edit::insert_item(at.file, at.node, Some(h2), &Y::str("http/1.1"))?,
+                        edit::insert_item(at.file, &at.node, Some(h2), &Y::str("http/1.1"))?,
                     );
                     after.insert(h2, "http/1.1".into());
                 }
@@ -131,7 +131,7 @@ fn listener(
                 .ok_or("the policy's spec is not in a loaded file")?;
             d.edit(
                 at.file.id,
-                edit::add_entry(at.file, at.node, key_name, &value)?,
+                edit::add_entry(at.file, &at.node, key_name, &value)?,
             );
             let field = at.field(key_name);
             let field = if key_name == "tls" {

@@ -159,9 +159,9 @@ fn service_port(
     let e = match at.node.get("appProtocol") {
         Some(existing) => {
             let leaf = edit::locate(cx.loaded, existing.span).ok_or("appProtocol not found")?;
-            edit::set_scalar(leaf.node, value)?
+            edit::set_scalar(&leaf.node, value)?
         }
-        None => edit::add_entry(at.file, at.node, "appProtocol", &Y::str(value))?,
+        None => edit::add_entry(at.file, &at.node, "appProtocol", &Y::str(value))?,
     };
     d.edit(at.file.id, e);
     d.change(Change::new(

@@ -49,15 +49,15 @@ pub(super) fn route_through_backend(
         .ok_or("the backendRef is not written as a mapping the fixer can edit")?;
     let name_node = r.node.get("name").ok_or("the backendRef has no name")?;
     let leaf = edit::locate(cx.loaded, name_node.span).ok_or("backendRef name not found")?;
-    d.edit(r.file.id, edit::set_scalar(leaf.node, &name)?);
+    d.edit(r.file.id, edit::set_scalar(&leaf.node, &name)?);
     let route_key = r.resource(&route.key.namespace);
     for (field, value) in [("group", "gateway.envoyproxy.io"), ("kind", "Backend")] {
         let e = match r.node.get(field) {
             Some(n) => {
                 let leaf = edit::locate(cx.loaded, n.span).ok_or("backendRef field not found")?;
-                edit::set_scalar(leaf.node, value)?
+                edit::set_scalar(&leaf.node, value)?
             }
-            None => edit::add_entry(r.file, r.node, field, &Y::str(value))?,
+            None => edit::add_entry(r.file, &r.node, field, &Y::str(value))?,
         };
         d.edit(r.file.id, e);
         d.change(Change::new(

@@ -5,7 +5,7 @@ use super::render::{self, Y};
 use super::splice::{Edit, line_range};
 use super::style::{self, FileStyle};
 use crate::load::{Loaded, SourceFile};
-use crate::yaml::{Node, Value};
+use crate::yaml::{Node, NodeRef, Value};
 
 /// Why an edit cannot be made where the model points.
 pub type Refusal = String;
@@ -65,7 +65,7 @@ pub fn add_entry(file: &SourceFile, map: &Node, key: &str, value: &Y) -> Result<
             "`{key}` would go into something that is not a mapping"
         ));
     };
-    let text = &file.text;
+    let text = file.text();
     if m.flow {
         let close = map.span.end as usize - 1;
         if text.as_bytes().get(close) != Some(&b'}') {
@@ -106,7 +106,7 @@ pub fn insert_item(
     let Value::Seq(s) = &seq.value else {
         return Err("not a sequence".into());
     };
-    let text = &file.text;
+    let text = file.text();
     if s.flow {
         return Ok(match (before, s.items.last()) {
             (Some(i), _) => {
@@ -139,9 +139,9 @@ pub fn insert_item(
 
 /// The column of the `-` of a block sequence item.
 fn dash_col(file: &SourceFile, item: &Node) -> Option<usize> {
-    let dash = super::splice::dash_of(&file.text, item)?;
-    let line_start = file.text[..dash].rfind('\n').map_or(0, |p| p + 1);
-    Some(file.text[line_start..dash].chars().count())
+    let dash = super::splice::dash_of(file.text(), item)?;
+    let line_start = file.text()[..dash].rfind('\n').map_or(0, |p| p + 1);
+    Some(file.text()[line_start..dash].chars().count())
 }
 
 /// Replaces a scalar's text with `value`, quoted as the original was when it was quoted.
@@ -169,7 +169,11 @@ pub fn schema_header(loaded: &Loaded, api_version: &str, kind: &str) -> Vec<Stri
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
     let mut derived = None;
     for (file, doc) in loaded.documents() {
-        let Some(line) = header_line(&file.text, doc.span.start as usize) else {
+        // Only documents of the kind or group can give a header: other files stay packed.
+        if doc.kind() != Some(kind) && doc.group() != Some(group) {
+            continue;
+        }
+        let Some(line) = header_line(file.text(), doc.span.start as usize) else {
             continue;
         };
         if doc.kind() == Some(kind) {
@@ -242,7 +246,7 @@ pub fn list_resource(kustomization: &SourceFile, name: &str) -> Result<Edit, Ref
     let root = kustomization
         .documents
         .first()
-        .and_then(|d| d.root.as_ref())
+        .and_then(|d| d.root_node())
         .ok_or("an empty kustomization")?;
     match root.get("resources") {
         Some(list) if list.as_seq().is_some() => {
@@ -264,7 +268,7 @@ pub fn list_resource(kustomization: &SourceFile, name: &str) -> Result<Edit, Ref
         Some(_) => Err("its `resources` is not a list".into()),
         None => add_entry(
             kustomization,
-            root,
+            &root,
             "resources",
             &Y::Seq(vec![Y::str(name)]),
         ),
@@ -281,9 +285,12 @@ pub fn style_near(near: Option<&SourceFile>) -> FileStyle {
 /// the document root (`spec.ports.0`).
 pub struct Located<'a> {
     pub file: &'a SourceFile,
-    pub doc: &'a crate::yaml::Document,
-    pub node: &'a Node,
+    pub doc: &'a crate::yaml::FrozenDocument,
+    /// A copy of the node.
+    pub node: Node,
     pub path: Vec<String>,
+    /// The span of the mapping key whose value the node is, if it is one.
+    pub key: Option<crate::yaml::Span>,
 }
 
 impl Located<'_> {
@@ -315,54 +322,62 @@ impl Located<'_> {
 pub fn locate(loaded: &Loaded, span: crate::yaml::Span) -> Option<Located<'_>> {
     let file = loaded.by_id(span.file)?;
     for doc in &file.documents {
-        let Some(root) = &doc.root else { continue };
-        if !(doc.span.start <= span.start && span.end <= doc.span.end.max(root.span.end)) {
+        let Some(root) = doc.root() else { continue };
+        if !(doc.span.start <= span.start && span.end <= doc.span.end.max(root.span().end)) {
             continue;
         }
         let mut path = Vec::new();
-        if let Some(node) = find(root, span, &mut path) {
+        let mut key = None;
+        if let Some(node) = find(root, span, &mut path, &mut key) {
             return Some(Located {
                 file,
                 doc,
-                node,
+                node: node.to_node(),
                 path,
+                key,
             });
         }
     }
     None
 }
 
-fn find<'a>(node: &'a Node, span: crate::yaml::Span, path: &mut Vec<String>) -> Option<&'a Node> {
-    if node.alias {
+fn find<'a>(
+    node: NodeRef<'a>,
+    span: crate::yaml::Span,
+    path: &mut Vec<String>,
+    key: &mut Option<crate::yaml::Span>,
+) -> Option<NodeRef<'a>> {
+    if node.is_alias() {
         return None;
     }
-    let here = node.span.start == span.start && node.span.end == span.end;
-    match &node.value {
-        Value::Map(m) => {
-            if here {
-                return Some(node);
-            }
-            for (k, v) in &m.entries {
-                path.push(k.key_string());
-                if let Some(n) = find(v, span, path) {
-                    return Some(n);
-                }
-                path.pop();
-            }
+    let here = node.span().start == span.start && node.span().end == span.end;
+    if let Some(entries) = node.entries() {
+        if here {
+            return Some(node);
         }
-        Value::Seq(s) => {
-            if here {
-                return Some(node);
+        for (k, v) in entries {
+            path.push(k.key_string());
+            *key = Some(k.span());
+            if let Some(n) = find(v, span, path, key) {
+                return Some(n);
             }
-            for (i, v) in s.items.iter().enumerate() {
-                path.push(i.to_string());
-                if let Some(n) = find(v, span, path) {
-                    return Some(n);
-                }
-                path.pop();
-            }
+            *key = None;
+            path.pop();
         }
-        Value::Scalar(_) => return here.then_some(node),
+    } else if let Some(items) = node.items() {
+        if here {
+            return Some(node);
+        }
+        for (i, v) in items.enumerate() {
+            path.push(i.to_string());
+            *key = None;
+            if let Some(n) = find(v, span, path, key) {
+                return Some(n);
+            }
+            path.pop();
+        }
+    } else {
+        return here.then_some(node);
     }
     None
 }
@@ -386,7 +401,7 @@ pub fn ensure(
                 let Y::Bool(b) = value else {
                     return Err("only flags are replaced".into());
                 };
-                let e = set_scalar(at.node, &b.to_string())?;
+                let e = set_scalar(&at.node, &b.to_string())?;
                 return Ok((
                     at.file.id,
                     e,
@@ -402,7 +417,7 @@ pub fn ensure(
                     nested = Y::Map(vec![((*k).to_owned(), nested)]);
                 }
                 let at = locate(loaded, cur.span).ok_or("the mapping is not in a loaded file")?;
-                let e = add_entry(at.file, at.node, k, &nested)?;
+                let e = add_entry(at.file, &at.node, k, &nested)?;
                 let mut field = at.path.clone();
                 field.extend(keys[i..].iter().map(|k| (*k).to_owned()));
                 return Ok((
@@ -427,24 +442,26 @@ mod tests {
         SourceFile::parse(0, "f.yaml", text.into(), &Limits::default()).unwrap()
     }
 
-    fn root(f: &SourceFile) -> &Node {
-        f.documents[0].root.as_ref().unwrap()
+    fn root(f: &SourceFile) -> Node {
+        f.documents[0].root_node().unwrap()
     }
 
     #[test]
     fn entries_go_after_the_last_one_with_its_comment() {
         let f = file("spec:\n    tls:\n        minVersion: \"1.2\" # keep\n    other: 1\n");
-        let tls = root(&f).path(&["spec", "tls"]).unwrap();
+        let r = root(&f);
+        let tls = r.path(&["spec", "tls"]).unwrap();
         let e = add_entry(&f, tls, "alpnProtocols", &Y::strs(&["http/1.1", "h2"])).unwrap();
         assert_eq!(
-            apply_checked(&f.text, &[e]).unwrap(),
+            apply_checked(f.text(), &[e]).unwrap(),
             "spec:\n    tls:\n        minVersion: \"1.2\" # keep\n        alpnProtocols:\n            - http/1.1\n            - h2\n    other: 1\n"
         );
         let f = file("spec: {tls: {minVersion: '1.2'}}\n");
-        let tls = root(&f).path(&["spec", "tls"]).unwrap();
+        let r = root(&f);
+        let tls = r.path(&["spec", "tls"]).unwrap();
         let e = add_entry(&f, tls, "alpnProtocols", &Y::strs(&["http/1.1", "h2"])).unwrap();
         assert_eq!(
-            apply_checked(&f.text, &[e]).unwrap(),
+            apply_checked(f.text(), &[e]).unwrap(),
             "spec: {tls: {minVersion: '1.2', alpnProtocols: [http/1.1, h2]}}\n"
         );
     }
@@ -454,21 +471,23 @@ mod tests {
         let f = file("resources:\n- ./a.yaml # a\n- ./b.yaml\nnamespace: x\n");
         let e = list_resource(&f, "c.yaml").unwrap();
         assert_eq!(
-            apply_checked(&f.text, &[e]).unwrap(),
+            apply_checked(f.text(), &[e]).unwrap(),
             "resources:\n- ./a.yaml # a\n- ./b.yaml\n- ./c.yaml\nnamespace: x\n"
         );
         let f = file("up:\n  - type: spdy/3.1\n");
-        let seq = root(&f).get("up").unwrap();
+        let r = root(&f);
+        let seq = r.get("up").unwrap();
         let e = append_item(&f, seq, &Y::map([("type", Y::str("websocket"))])).unwrap();
         assert_eq!(
-            apply_checked(&f.text, &[e]).unwrap(),
+            apply_checked(f.text(), &[e]).unwrap(),
             "up:\n  - type: spdy/3.1\n  - type: websocket\n"
         );
         let f = file("up: [{type: spdy/3.1}]\n");
-        let seq = root(&f).get("up").unwrap();
+        let r = root(&f);
+        let seq = r.get("up").unwrap();
         let e = append_item(&f, seq, &Y::map([("type", Y::str("websocket"))])).unwrap();
         assert_eq!(
-            apply_checked(&f.text, &[e]).unwrap(),
+            apply_checked(f.text(), &[e]).unwrap(),
             "up: [{type: spdy/3.1}, {type: websocket}]\n"
         );
     }

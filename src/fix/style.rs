@@ -37,11 +37,11 @@ impl Default for FileStyle {
 
 /// Votes over every block mapping of the file; ties and empty files keep the defaults.
 pub fn detect(file: &SourceFile) -> FileStyle {
-    let text = &file.text;
+    let text = file.text();
     let mut indents = [0usize; 9];
     let (mut flush, mut indented) = (0, 0);
     for doc in &file.documents {
-        if let Some(root) = &doc.root {
+        if let Some(root) = doc.root_node() {
             root.walk(&mut |n| {
                 let Value::Map(m) = &n.value else { return };
                 if m.flow {

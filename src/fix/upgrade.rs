@@ -95,7 +95,7 @@ fn in_place(
         edit::locate(cx.loaded, list.span).ok_or("the httpUpgrade list is not in a loaded file")?;
     d.edit(
         at.file.id,
-        edit::append_item(at.file, at.node, &Y::map([("type", Y::str("websocket"))]))?,
+        edit::append_item(at.file, &at.node, &Y::map([("type", Y::str("websocket"))]))?,
     );
     let mut after = list.to_json();
     if let Some(items) = after.as_array_mut() {
@@ -142,7 +142,7 @@ fn explicit(
     let value = Y::Seq(vec![Y::map([("type", Y::str("websocket"))])]);
     d.edit(
         at.file.id,
-        edit::add_entry(at.file, at.node, "httpUpgrade", &value)?,
+        edit::add_entry(at.file, &at.node, "httpUpgrade", &value)?,
     );
     d.change(Change::new(
         &at.resource(&key.namespace),

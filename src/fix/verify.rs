@@ -43,9 +43,9 @@ fn check(
     for (id, edits) in &draft.edits {
         let file = cx.loaded.by_id(*id).ok_or("an edit of an unknown file")?;
         let after =
-            splice::apply_checked(&file.text, edits).map_err(|e| format!("{}: {e}", file.path))?;
+            splice::apply_checked(file.text(), edits).map_err(|e| format!("{}: {e}", file.path))?;
         let before_docs =
-            parse_stream(&file.text, &Limits::default()).map_err(|e| e.to_string())?;
+            parse_stream(file.text(), &Limits::default()).map_err(|e| e.to_string())?;
         let after_docs =
             parse_stream(&after, &Limits::default()).map_err(|e| format!("{}: {e}", file.path))?;
         if before_docs.len() != after_docs.len() {
@@ -84,7 +84,7 @@ fn check(
         }
         files.push(FileChange {
             path: file.path.clone(),
-            before: Some(file.text.clone()),
+            before: Some(file.text().to_owned()),
             after: after.clone(),
         });
         overlay.insert(file.path.clone(), after);

@@ -3,16 +3,20 @@
 
 mod classify;
 mod skip;
+mod text;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 pub use classify::{is_manifest_name, is_sops};
 pub use skip::SkipReason;
+pub use text::PackedText;
 
 use crate::config::IgnorePaths;
 use crate::snapshot::{EntryState, ReadError, Snapshot, SnapshotError};
-use crate::yaml::{Document, Limits, LineCol, LineIndex, Span, YamlError, parse_file};
+use crate::yaml::{
+    Document, FrozenDocument, Limits, LineCol, LineIndex, Span, YamlError, parse_file,
+};
 
 /// Default size limit for one file: 4 MiB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
@@ -47,10 +51,11 @@ pub struct SourceFile {
     pub id: u32,
     /// Repository-relative, `/`-separated.
     pub path: String,
-    pub text: String,
+    /// Read through [`SourceFile::text`].
+    text: PackedText,
     /// Built on the first position asked for: most files of a repo never need one.
     lines: OnceLock<LineIndex>,
-    pub documents: Vec<Document>,
+    pub documents: Vec<FrozenDocument>,
 }
 
 impl SourceFile {
@@ -61,11 +66,30 @@ impl SourceFile {
         text: String,
         limits: &Limits,
     ) -> Result<SourceFile, SkipReason> {
-        match parse_file(&text, id, limits) {
+        Self::parse_with(id, path, text, limits, |_| {})
+    }
+
+    /// Parse one text as file `id`, letting `keep` cut each document before it is frozen.
+    fn parse_with(
+        id: u32,
+        path: &str,
+        text: String,
+        limits: &Limits,
+        mut keep: impl FnMut(&mut Document),
+    ) -> Result<SourceFile, SkipReason> {
+        let frozen = parse_file(&text, id, limits).and_then(|documents| {
+            let mut frozen = Vec::with_capacity(documents.len());
+            for mut doc in documents {
+                keep(&mut doc);
+                frozen.push(FrozenDocument::freeze(&doc)?);
+            }
+            Ok(frozen)
+        });
+        match frozen {
             Ok(documents) => Ok(SourceFile {
                 id,
                 path: path.to_owned(),
-                text,
+                text: PackedText::new(&text),
                 lines: OnceLock::new(),
                 documents,
             }),
@@ -73,13 +97,23 @@ impl SourceFile {
         }
     }
 
+    /// The file's text (unpacked on the first call; see [`PackedText`]).
+    pub fn text(&self) -> &str {
+        self.text.get()
+    }
+
+    /// Length of the text in bytes (without unpacking it).
+    pub fn size(&self) -> usize {
+        self.text.len()
+    }
+
     /// The start of every line of the text.
     pub fn lines(&self) -> &LineIndex {
-        self.lines.get_or_init(|| LineIndex::new(&self.text))
+        self.lines.get_or_init(|| LineIndex::new(self.text()))
     }
 
     pub fn line_col(&self, offset: u32) -> LineCol {
-        self.lines().line_col(&self.text, offset)
+        self.lines().line_col(self.text(), offset)
     }
 }
 
@@ -129,7 +163,7 @@ impl Loaded {
     }
 
     /// Every document of every parsed file, in path order.
-    pub fn documents(&self) -> impl Iterator<Item = (&SourceFile, &Document)> {
+    pub fn documents(&self) -> impl Iterator<Item = (&SourceFile, &FrozenDocument)> {
         self.files
             .iter()
             .flat_map(|f| f.documents.iter().map(move |d| (f, d)))
@@ -282,13 +316,13 @@ fn read_and_parse(
     if is_sops(&text) {
         return Err(skip(SkipReason::Sops));
     }
-    let mut file = SourceFile::parse(id, path, text, &options.limits).map_err(skip)?;
-    if !options.full_trees {
-        for doc in &mut file.documents {
+    let full = options.full_trees;
+    SourceFile::parse_with(id, path, text, &options.limits, |doc| {
+        if !full {
             crate::model::apply::retain::document(path, doc);
         }
-    }
-    Ok(file)
+    })
+    .map_err(skip)
 }
 
 /// Text of a file: UTF-8 (with or without a BOM), else the reason it is not text.

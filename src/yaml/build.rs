@@ -41,6 +41,8 @@ pub enum YamlError {
     TooManyNodes { offset: u32, limit: usize },
     #[error("alias refers to a node that contains it")]
     RecursiveAlias { offset: u32 },
+    #[error("a scalar or collection longer than {limit} (bytes or entries)")]
+    TooLong { offset: u32, limit: usize },
     #[error("duplicate mapping key `{key}`")]
     DuplicateKey { offset: u32, key: String },
 }
@@ -53,6 +55,7 @@ impl YamlError {
             | YamlError::TooDeep { offset, .. }
             | YamlError::AliasBudget { offset, .. }
             | YamlError::TooManyNodes { offset, .. }
+            | YamlError::TooLong { offset, .. }
             | YamlError::RecursiveAlias { offset }
             | YamlError::DuplicateKey { offset, .. } => *offset,
         }
@@ -65,6 +68,7 @@ impl YamlError {
             YamlError::TooDeep { .. }
                 | YamlError::AliasBudget { .. }
                 | YamlError::TooManyNodes { .. }
+                | YamlError::TooLong { .. }
         )
     }
 }
@@ -96,8 +100,7 @@ impl Document {
 
     /// The API group (`gateway.networking.k8s.io`; empty for core `v1`).
     pub fn group(&self) -> Option<&str> {
-        let av = self.api_version()?;
-        Some(av.rsplit_once('/').map_or("", |(g, _)| g))
+        Some(group_of(self.api_version()?))
     }
 
     pub fn name(&self) -> Option<&str> {
@@ -110,6 +113,11 @@ impl Document {
             .path(&["metadata", "namespace"])?
             .as_text()
     }
+}
+
+/// The API group of an `apiVersion` (empty for core `v1`).
+pub fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(g, _)| g)
 }
 
 /// Parse a whole YAML stream into documents (spans in file 0).

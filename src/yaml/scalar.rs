@@ -54,45 +54,50 @@ pub enum Resolved<'a> {
 impl Scalar {
     /// The typed value as Flux (go-yaml v3) reads it; `tag` is the node's explicit tag.
     pub fn resolve(&self, tag: Option<&str>) -> Resolved<'_> {
-        let v = &*self.value;
-        match tag.and_then(core_suffix) {
-            Some("str") => return Resolved::Str(v),
-            Some("null") => return Resolved::Null,
-            Some("bool") => return bool_of(v).map_or(Resolved::Str(v), Resolved::Bool),
-            Some("int") => return int_of(v).map_or(Resolved::Str(v), Resolved::Int),
-            Some("float") => {
-                return float_of(v)
-                    .or_else(|| int_of(v).map(|i| i as f64))
-                    .map_or(Resolved::Str(v), Resolved::Float);
-            }
-            _ => {}
-        }
-        if tag.is_some() || self.style != ScalarStyle::Plain {
-            return Resolved::Str(v);
-        }
-        // Only these first bytes can begin a null, a bool or a number: any other plain scalar
-        // (most keys and values) is a string without trying the readers below.
-        if !matches!(
-            v.as_bytes().first(),
-            None | Some(b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'~' | b'.' | b'-' | b'+')
-                | Some(b'0'..=b'9')
-        ) {
-            return Resolved::Str(v);
-        }
-        if matches!(v, "" | "~" | "null" | "Null" | "NULL") {
-            return Resolved::Null;
-        }
-        if let Some(b) = bool_of(v) {
-            return Resolved::Bool(b);
-        }
-        if let Some(i) = int_of(v) {
-            return Resolved::Int(i);
-        }
-        if let Some(f) = float_of(v) {
-            return Resolved::Float(f);
-        }
-        Resolved::Str(v)
+        resolve(&self.value, self.style, tag)
     }
+}
+
+/// The typed value of a scalar's text `v` written in `style` with explicit tag `tag`, as Flux
+/// (go-yaml v3) reads it.
+pub(crate) fn resolve<'a>(v: &'a str, style: ScalarStyle, tag: Option<&str>) -> Resolved<'a> {
+    match tag.and_then(core_suffix) {
+        Some("str") => return Resolved::Str(v),
+        Some("null") => return Resolved::Null,
+        Some("bool") => return bool_of(v).map_or(Resolved::Str(v), Resolved::Bool),
+        Some("int") => return int_of(v).map_or(Resolved::Str(v), Resolved::Int),
+        Some("float") => {
+            return float_of(v)
+                .or_else(|| int_of(v).map(|i| i as f64))
+                .map_or(Resolved::Str(v), Resolved::Float);
+        }
+        _ => {}
+    }
+    if tag.is_some() || style != ScalarStyle::Plain {
+        return Resolved::Str(v);
+    }
+    // Only these first bytes can begin a null, a bool or a number: any other plain scalar
+    // (most keys and values) is a string without trying the readers below.
+    if !matches!(
+        v.as_bytes().first(),
+        None | Some(b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'~' | b'.' | b'-' | b'+')
+            | Some(b'0'..=b'9')
+    ) {
+        return Resolved::Str(v);
+    }
+    if matches!(v, "" | "~" | "null" | "Null" | "NULL") {
+        return Resolved::Null;
+    }
+    if let Some(b) = bool_of(v) {
+        return Resolved::Bool(b);
+    }
+    if let Some(i) = int_of(v) {
+        return Resolved::Int(i);
+    }
+    if let Some(f) = float_of(v) {
+        return Resolved::Float(f);
+    }
+    Resolved::Str(v)
 }
 
 fn core_suffix(tag: &str) -> Option<&str> {

@@ -65,7 +65,7 @@ fn json(r: &Resource) -> J {
 /// The file and the text at a span.
 fn at(loaded: &Loaded, span: Span) -> (&str, &str) {
     let file = loaded.by_id(span.file).expect("span file");
-    (file.path.as_str(), span.slice(&file.text))
+    (file.path.as_str(), span.slice(file.text()))
 }
 
 fn node<'a>(r: &'a Resource, path: &[&str]) -> &'a Node {
@@ -95,7 +95,7 @@ fn check_spans(loaded: &Loaded, applied: &Applied) {
                     .unwrap_or_else(|| panic!("{}: span in unknown file", r.key()));
                 let range = n.span.range();
                 assert!(
-                    file.text.get(range.clone()).is_some(),
+                    file.text().get(range.clone()).is_some(),
                     "{}: span {range:?} outside {}",
                     r.key(),
                     file.path

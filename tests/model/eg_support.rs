@@ -22,7 +22,7 @@ impl Built {
     pub fn text(&self, span: Option<Span>) -> &str {
         let span = span.expect("a span");
         let file = self.loaded.by_id(span.file).expect("span file");
-        span.slice(&file.text)
+        span.slice(file.text())
     }
 
     pub fn listener(&self, key: &str) -> &Listener {

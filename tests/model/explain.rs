@@ -41,13 +41,13 @@ fn check_repo(repo: &Path, domain: &str) {
             // The deciding span is the policy's alpnProtocols list: its two lines.
             let span = alpn.span.unwrap();
             let file = loaded.by_id(span.file).unwrap();
-            let text = span.slice(&file.text);
+            let text = span.slice(file.text());
             assert!(
                 text.starts_with("- h2") && text.contains("- http/1.1") || text == "[h2, http/1.1]",
                 "{}: {text:?}",
                 file.path
             );
-            let line_before = &file.text[..span.start as usize];
+            let line_before = &file.text()[..span.start as usize];
             assert!(
                 line_before.trim_end().ends_with("alpnProtocols:"),
                 "{}",

@@ -143,7 +143,7 @@ fn symlink_outside_the_tree_is_not_followed() {
         reason(&loaded, "inside.yaml"),
         SkipReason::Symlink { outside: false, .. }
     ));
-    assert!(loaded.files.iter().all(|f| !f.text.contains("hunter2")));
+    assert!(loaded.files.iter().all(|f| !f.text().contains("hunter2")));
     assert_rest_read(&loaded);
 }
 

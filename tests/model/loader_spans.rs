@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use ws_fix::load::{self, LoadOptions, SourceFile};
 use ws_fix::snapshot::LocalDir;
-use ws_fix::yaml::{Limits, Node, ScalarStyle, Value, parse_stream};
+use ws_fix::yaml::{Limits, Node, ScalarStyle, Value, parse_file, parse_stream};
 
 /// Every node of every document (the default load keeps only what the model reads).
 fn full() -> LoadOptions {
@@ -29,7 +29,7 @@ fn self_contained(node: &Node) -> bool {
 
 /// Checks one node's span against its value; returns a description of the first mismatch.
 fn check_node(file: &SourceFile, node: &Node) -> Result<(), String> {
-    let text = node.span.slice(&file.text);
+    let text = node.span.slice(file.text());
     let at = file.line_col(node.span.start);
     let fail = |what: &str| Err(format!("{}:{at}: {what}: {text:?}", file.path));
     if node.alias {
@@ -64,7 +64,7 @@ fn check_node(file: &SourceFile, node: &Node) -> Result<(), String> {
     // The strongest check: the span's text, put back at its column, parses to the same value.
     if self_contained(node) {
         let line_start = file.lines().line_start(at.line).unwrap_or(0) as usize;
-        let indent: String = file.text[line_start..node.span.start as usize]
+        let indent: String = file.text()[line_start..node.span.start as usize]
             .chars()
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
@@ -85,7 +85,7 @@ fn check_file(file: &SourceFile) -> Result<usize, String> {
     let mut checked = 0;
     let mut result = Ok(());
     for doc in &file.documents {
-        if let Some(root) = &doc.root {
+        if let Some(root) = doc.root_node() {
             root.walk(&mut |n| {
                 if result.is_ok() {
                     checked += 1;
@@ -93,7 +93,7 @@ fn check_file(file: &SourceFile) -> Result<usize, String> {
                 }
             });
         }
-        let dtext = doc.span.slice(&file.text);
+        let dtext = doc.span.slice(file.text());
         if doc.marker.is_some() && !dtext.starts_with("---") {
             return Err(format!("{}: document span {dtext:?}", file.path));
         }
@@ -134,6 +134,10 @@ fn corpus_every_file_is_accounted_for_and_spans_are_exact() {
         let mut nodes = 0;
         for file in &loaded.files {
             nodes += check_file(file).unwrap_or_else(|e| panic!("{e}"));
+            // The loader holds documents frozen: each gives back the tree the parser built.
+            let parsed = parse_file(file.text(), file.id, &Limits::default()).unwrap();
+            let held: Vec<_> = file.documents.iter().map(|d| d.to_document()).collect();
+            assert_eq!(held, parsed, "{}", file.path);
         }
         assert!(nodes > 10_000, "only {nodes} nodes checked");
         // What the default load keeps of a document are nodes of its full tree, spans unchanged.
@@ -143,12 +147,12 @@ fn corpus_every_file_is_accounted_for_and_spans_are_exact() {
             for (a, b) in full.documents.iter().zip(&cut.documents) {
                 assert_eq!((a.span, a.kind(), a.name()), (b.span, b.kind(), b.name()));
                 let mut spans = std::collections::HashSet::new();
-                a.root.iter().for_each(|r| {
+                a.root_node().iter().for_each(|r| {
                     r.walk(&mut |n| {
                         spans.insert(n.span);
                     })
                 });
-                b.root.iter().for_each(|r| {
+                b.root_node().iter().for_each(|r| {
                     r.walk(&mut |n| assert!(spans.contains(&n.span), "{}", full.path))
                 });
             }
@@ -308,7 +312,7 @@ proptest! {
         let text = format!("---\n# header{body}");
         let file = SourceFile::parse(0, "gen.yaml", text.clone(), &Limits::default())
             .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-        let root = file.documents[0].root.as_ref().unwrap();
+        let root = file.documents[0].root_node().unwrap();
         prop_assert_eq!(root.get("root").unwrap().to_json(), tree.json(), "{}", text);
         check_file(&file).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
     }
@@ -320,15 +324,15 @@ fn crlf_bom_and_tabs_keep_exact_spans() {
     let loaded = load::load(&LocalDir::new(&dir).unwrap(), &full()).unwrap();
     assert!(!loaded.files.is_empty());
     for (i, file) in loaded.files.iter().enumerate() {
-        let crlf = format!("\u{feff}{}", file.text.replace('\n', "\r\n"));
+        let crlf = format!("\u{feff}{}", file.text().replace('\n', "\r\n"));
         let parsed = SourceFile::parse(i as u32, &file.path, crlf, &Limits::default())
             .unwrap_or_else(|e| panic!("{}: {e}", file.path));
         check_file(&parsed).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(parsed.documents.len(), file.documents.len());
         for (a, b) in parsed.documents.iter().zip(&file.documents) {
             assert_eq!(
-                a.root.as_ref().map(Node::to_json),
-                b.root.as_ref().map(Node::to_json)
+                a.root_node().as_ref().map(Node::to_json),
+                b.root_node().as_ref().map(Node::to_json)
             );
         }
     }
@@ -343,8 +347,7 @@ fn crlf_bom_and_tabs_keep_exact_spans() {
     check_file(&file).unwrap();
     assert_eq!(
         file.documents[0]
-            .root
-            .as_ref()
+            .root_node()
             .unwrap()
             .get("a")
             .unwrap()

@@ -34,12 +34,12 @@ fn alpn_h2_first_at_the_client_traffic_policy_of_every_corpus_repo() {
         let f = alpn[0];
         let (file, at) = loaded.locate(f.location).unwrap();
         // The location is the alpnProtocols list, right under its key.
-        let lines: Vec<&str> = file.text.lines().collect();
+        let lines: Vec<&str> = file.text().lines().collect();
         let key_line = lines[at.line as usize - 2];
         assert_eq!(key_line.trim(), "alpnProtocols:", "{}", repo.display());
-        assert!(f.location.slice(&file.text).starts_with("- h2"));
+        assert!(f.location.slice(file.text()).starts_with("- h2"));
         assert!(
-            file.text[..f.location.start as usize].contains("kind: ClientTrafficPolicy"),
+            file.text()[..f.location.start as usize].contains("kind: ClientTrafficPolicy"),
             "{}",
             file.path
         );

@@ -23,7 +23,7 @@ impl Scanned {
     /// `path:line` and the text of a span.
     fn at(&self, span: Span) -> (String, u32, &str) {
         let (file, lc) = self.loaded.locate(span).expect("span in a file");
-        (file.path.clone(), lc.line, span.slice(&file.text))
+        (file.path.clone(), lc.line, span.slice(file.text()))
     }
 }
 

@@ -86,7 +86,7 @@ impl<'a> Ctx<'a> {
         for (i, doc) in file.documents.iter().enumerate() {
             match Item::from_document(doc) {
                 Some(item) => out.push(item),
-                None if doc.root.is_some() => self.note(
+                None if doc.root().is_some() => self.note(
                     file.path.clone(),
                     format!("document {} has no apiVersion and kind", i + 1),
                     false,

@@ -47,8 +47,8 @@ pub fn entry_points(index: &RepoIndex) -> Vec<DocId> {
     let mut edges: HashMap<DocId, Vec<DocId>> = HashMap::new();
     let mut applied: HashSet<DocId> = HashSet::new();
     for &c in &candidates {
-        let root = loaded.files[c.0].documents[c.1].root.as_ref();
-        let files = root.map(|r| includes.of_object(r)).unwrap_or_default();
+        let root = loaded.files[c.0].documents[c.1].root_node();
+        let files = root.map(|r| includes.of_object(&r)).unwrap_or_default();
         for f in files {
             for &other in by_file.get(&f).into_iter().flatten() {
                 if other != c {
@@ -152,7 +152,7 @@ impl Includes<'_, '_> {
         match self.index.kustomization_file(dir) {
             Some(Ok(file)) => {
                 out.insert(self.file_index(&file.path));
-                if let Some(root) = file.documents.iter().find_map(|d| d.root.as_ref()) {
+                if let Some(root) = file.documents.iter().find_map(|d| d.root_node()) {
                     for key in ["resources", "bases", "components"] {
                         for (entry, _) in super::tree::strings(root.get(key)) {
                             if is_remote(entry) {

@@ -194,8 +194,8 @@ pub fn other_source(
     }
     let url = |n: &str| {
         index
-            .find("GitRepository", n, None)
-            .and_then(|g| g.path(&["spec", "url"]))
+            .find("GitRepository", n, None)?
+            .path(&["spec", "url"])
             .and_then(Node::as_text)
             .map(|u| u.trim_end_matches('/').trim_end_matches(".git").to_owned())
     };

@@ -180,10 +180,14 @@ fn chart_name(ctx: &Ctx, hr: &Item, spec: &Node, sources: &Sources) -> String {
         .and_then(Node::as_text)
         .or(hr.namespace())
         .unwrap_or("");
-    let source = sources
-        .get(&(kind, ns, name))
-        .map(|i| &i.node)
-        .or_else(|| ctx.index.find(kind, name, Some(ns)));
+    let found;
+    let source = match sources.get(&(kind, ns, name)) {
+        Some(i) => Some(&i.node),
+        None => {
+            found = ctx.index.find(kind, name, Some(ns));
+            found.as_ref()
+        }
+    };
     let Some(source) = source else {
         return String::new();
     };

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::load::{Loaded, Skipped, SourceFile};
-use crate::yaml::{Document, Node};
+use crate::yaml::{FrozenDocument, Node};
 
 /// The file names Kustomize reads as a kustomization, in its order of preference.
 pub const KUSTOMIZATION_NAMES: [&str; 3] =
@@ -153,7 +153,7 @@ impl<'a> RepoIndex<'a> {
         &self,
         kind: &str,
         name: &str,
-    ) -> impl Iterator<Item = (&'a SourceFile, &'a Document)> + '_ {
+    ) -> impl Iterator<Item = (&'a SourceFile, &'a FrozenDocument)> + '_ {
         self.by_kind_name
             .get(kind)
             .and_then(|m| m.get(name))
@@ -167,15 +167,15 @@ impl<'a> RepoIndex<'a> {
 
     /// The root of the first document of `kind` named `name`, preferring one whose own
     /// `metadata.namespace` is `namespace`.
-    pub fn find(&self, kind: &str, name: &str, namespace: Option<&str>) -> Option<&'a Node> {
+    pub fn find(&self, kind: &str, name: &str, namespace: Option<&str>) -> Option<Node> {
         let mut first = None;
         for (_, d) in self.by_kind_name(kind, name) {
             if namespace.is_some() && d.namespace() == namespace {
-                return d.root.as_ref();
+                return d.root_node();
             }
-            first = first.or(d.root.as_ref());
+            first = first.or(d.root());
         }
-        first
+        first.map(|r| r.to_node())
     }
 }
 

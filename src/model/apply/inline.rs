@@ -46,7 +46,7 @@ impl Mapper {
         let Some(file) = loaded.by_id(scalar.span.file) else {
             return whole;
         };
-        let text = scalar.span.slice(&file.text);
+        let text = scalar.span.slice(file.text());
         if text.is_empty() {
             return whole;
         }
@@ -177,7 +177,7 @@ mod tests {
     fn literal_block_spans_are_exact() {
         let text = "patches:\n  - patch: |-\n      kind: Gateway\n      spec:\n        listeners:\n          - name: https\n";
         let l = loaded(text);
-        let root = l.files[0].documents[0].root.as_ref().unwrap();
+        let root = l.files[0].documents[0].root_node().unwrap();
         let scalar = root.get("patches").unwrap().as_seq().unwrap().items[0]
             .get("patch")
             .unwrap();
@@ -199,12 +199,8 @@ mod tests {
     fn quoted_single_line() {
         let text = "patch: '[{\"op\": \"remove\", \"path\": \"/spec/x\"}]'\n";
         let l = loaded(text);
-        let scalar = l.files[0].documents[0]
-            .root
-            .as_ref()
-            .unwrap()
-            .get("patch")
-            .unwrap();
+        let root = l.files[0].documents[0].root_node().unwrap();
+        let scalar = root.get("patch").unwrap();
         let docs = parse_embedded(&l, scalar).unwrap();
         let path = docs[0].as_seq().unwrap().items[0].get("path").unwrap();
         assert_eq!(path.span.slice(text), "\"/spec/x\"");

@@ -2,7 +2,7 @@
 //! substitution edit, until it becomes a [`Resource`].
 
 use crate::model::resource::{Origin, Resource, ResourceKey};
-use crate::yaml::{Document, Node, Span};
+use crate::yaml::{FrozenDocument, Node, Span};
 
 use super::namespace::is_cluster_scoped;
 
@@ -24,11 +24,11 @@ pub const ARGO: &str = "argoproj.io";
 
 impl Item {
     /// A manifest document; None unless it has a top-level `apiVersion` and `kind`.
-    pub fn from_document(doc: &Document) -> Option<Item> {
+    pub fn from_document(doc: &FrozenDocument) -> Option<Item> {
         doc.api_version()?;
         doc.kind()?;
         Some(Item {
-            node: doc.root.clone()?,
+            node: doc.root_node()?,
             span: doc.span,
             origin: Origin::Manifest,
         })
@@ -107,7 +107,4 @@ impl Item {
     }
 }
 
-/// The API group of an `apiVersion` (empty for the core group).
-pub fn group_of(api_version: &str) -> &str {
-    api_version.rsplit_once('/').map_or("", |(g, _)| g)
-}
+pub use crate::yaml::group_of;

@@ -73,8 +73,8 @@ pub fn read_dir(ctx: &mut Ctx, dir: &str) -> Option<Kustomization> {
     match ctx.index.kustomization_file(dir)? {
         Ok(file) => {
             ctx.use_file(file);
-            let root = file.documents.iter().find_map(|d| d.root.as_ref())?;
-            Some(read(ctx, dir, &file.path, root))
+            let root = file.documents.iter().find_map(|d| d.root_node())?;
+            Some(read(ctx, dir, &file.path, &root))
         }
         Err(path) => {
             let reason = ctx
@@ -217,7 +217,7 @@ fn patch_file(ctx: &mut Ctx, dir: &str, label: &str, rel: &str) -> Option<Vec<No
             Some(
                 file.documents
                     .iter()
-                    .filter_map(|d| d.root.clone())
+                    .filter_map(|d| d.root_node())
                     .collect(),
             )
         }

@@ -58,13 +58,13 @@ pub fn plain(loaded: &Loaded) -> AppliedSet {
     let resources = loaded
         .documents()
         .filter_map(|(_, doc)| {
-            let root = doc.root.as_ref()?;
+            let root = doc.root_node()?;
             Some(Resource {
                 api_version: doc.api_version()?.to_owned(),
                 kind: doc.kind()?.to_owned(),
                 name: doc.name().unwrap_or_default().to_owned(),
                 namespace: doc.namespace().map(str::to_owned),
-                node: root.clone(),
+                node: root,
                 span: doc.span,
                 origin: Origin::Manifest,
             })

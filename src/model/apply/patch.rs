@@ -193,10 +193,11 @@ fn split_requirements(selector: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::{Limits, parse_stream};
+    use crate::yaml::{FrozenDocument, Limits, parse_stream};
 
     fn item(text: &str) -> Item {
-        Item::from_document(&parse_stream(text, &Limits::default()).unwrap()[0]).unwrap()
+        let doc = &parse_stream(text, &Limits::default()).unwrap()[0];
+        Item::from_document(&FrozenDocument::freeze(doc).unwrap()).unwrap()
     }
 
     #[test]

@@ -107,7 +107,7 @@ fn kustomize_roots(ctx: &Ctx) -> Vec<String> {
         .filter(|f| is_kustomization_file(&f.path))
     {
         let dir = super::index::parent(&file.path).to_owned();
-        let Some(root) = file.documents.iter().find_map(|d| d.root.as_ref()) else {
+        let Some(root) = file.documents.iter().find_map(|d| d.root_node()) else {
             continue;
         };
         for key in ["resources", "bases", "components"] {
