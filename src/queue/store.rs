@@ -92,6 +92,17 @@ pub struct Pruned {
     pub jobs: u64,
 }
 
+/// How long SQLite waits for another process's lock.
+const SQLITE_BUSY: Duration = Duration::from_secs(10);
+
+/// SQLite's "database is busy / locked" (any extended code of SQLITE_BUSY or SQLITE_LOCKED).
+fn is_busy(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+}
+
 impl Queue {
     /// The queue `serve` and `ws-fix jobs` use: PostgreSQL at `database_url` when one is given,
     /// else SQLite in `data_dir`.
@@ -116,11 +127,24 @@ impl Queue {
             .filename(data_dir.join(SQLITE_FILE))
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await?;
+            .busy_timeout(SQLITE_BUSY);
+        // Switching a new database to WAL takes a lock without waiting on the busy timeout:
+        // a process that starts beside another (replicas on one volume) tries again.
+        let deadline = std::time::Instant::now() + SQLITE_BUSY;
+        let mut pause = Duration::from_millis(10);
+        let pool = loop {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options.clone())
+                .await;
+            match pool {
+                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                pool => break pool?,
+            }
+        };
         Queue::migrated(Db::Sqlite(pool)).await
     }
 
