@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 pub use classify::{is_manifest_name, is_sops};
 pub use skip::SkipReason;
-pub use text::PackedText;
+pub use text::Text;
 
 use crate::config::IgnorePaths;
 use crate::snapshot::{EntryState, ReadError, Snapshot, SnapshotError};
@@ -52,7 +52,7 @@ pub struct SourceFile {
     /// Repository-relative, `/`-separated.
     pub path: String,
     /// Read through [`SourceFile::text`].
-    text: PackedText,
+    text: Text,
     /// Built on the first position asked for: most files of a repo never need one.
     lines: OnceLock<LineIndex>,
     pub documents: Vec<FrozenDocument>,
@@ -89,7 +89,7 @@ impl SourceFile {
             Ok(documents) => Ok(SourceFile {
                 id,
                 path: path.to_owned(),
-                text: PackedText::new(&text),
+                text: Text::Plain(text.into_boxed_str()),
                 lines: OnceLock::new(),
                 documents,
             }),
@@ -97,7 +97,7 @@ impl SourceFile {
         }
     }
 
-    /// The file's text (unpacked on the first call; see [`PackedText`]).
+    /// The file's text (unpacked on the first call when the loader packed it; see [`Text`]).
     pub fn text(&self) -> &str {
         self.text.get()
     }
@@ -271,22 +271,13 @@ fn read_and_parse_all(
         .map_or(1, |n| n.get())
         .min(paths.len().max(1));
     if workers <= 1 {
-        return paths
-            .iter()
-            .map(|(id, p)| read_and_parse(snapshot, *id, p, options))
-            .collect();
+        return read_and_parse_part(snapshot, &paths, options);
     }
     let chunk = paths.len().div_ceil(workers);
     std::thread::scope(|scope| {
         let handles: Vec<_> = paths
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(id, p)| read_and_parse(snapshot, *id, p, options))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|part| scope.spawn(move || read_and_parse_part(snapshot, part, options)))
             .collect();
         handles
             .into_iter()
@@ -294,6 +285,39 @@ fn read_and_parse_all(
             .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     })
+}
+
+/// Reads and parses files in order, packing their texts a block at a time.
+fn read_and_parse_part(
+    snapshot: &dyn Snapshot,
+    part: &[(u32, &str)],
+    options: &LoadOptions,
+) -> Vec<Result<SourceFile, Skipped>> {
+    let mut out: Vec<Result<SourceFile, Skipped>> = Vec::with_capacity(part.len());
+    let (mut unpacked_from, mut unpacked) = (0, 0);
+    for (id, path) in part {
+        let result = read_and_parse(snapshot, *id, path, options);
+        if let Ok(file) = &result {
+            unpacked += file.size();
+        }
+        out.push(result);
+        if unpacked >= text::BLOCK {
+            pack(&mut out[unpacked_from..]);
+            (unpacked_from, unpacked) = (out.len(), 0);
+        }
+    }
+    pack(&mut out[unpacked_from..]);
+    out
+}
+
+/// Pack the texts of the parsed files of `results` into one block.
+fn pack(results: &mut [Result<SourceFile, Skipped>]) {
+    text::pack(
+        results
+            .iter_mut()
+            .filter_map(|r| r.as_mut().ok())
+            .map(|f| &mut f.text),
+    );
 }
 
 fn read_and_parse(

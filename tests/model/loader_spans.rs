@@ -134,6 +134,9 @@ fn corpus_every_file_is_accounted_for_and_spans_are_exact() {
         let mut nodes = 0;
         for file in &loaded.files {
             nodes += check_file(file).unwrap_or_else(|e| panic!("{e}"));
+            // Texts are held packed in blocks: each gives back the file's bytes.
+            let on_disk = std::fs::read(repo.join(&file.path)).unwrap();
+            assert_eq!(file.text().as_bytes(), &on_disk[..], "{}", file.path);
             // The loader holds documents frozen: each gives back the tree the parser built.
             let parsed = parse_file(file.text(), file.id, &Limits::default()).unwrap();
             let held: Vec<_> = file.documents.iter().map(|d| d.to_document()).collect();
