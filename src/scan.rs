@@ -17,12 +17,16 @@ pub struct ScanResult {
     pub coverage: Coverage,
 }
 
-/// Builds the models of `loaded` and runs every enabled rule over them.
+/// Builds the models of `loaded` and runs every enabled rule over them, one applied set at a
+/// time (a repo with many entry points never holds all their models at once).
 pub fn scan(loaded: &Loaded, catalogue: &Catalogue, config: &RepoConfig) -> ScanResult {
-    let (applied, models) = crate::model::build(loaded, catalogue, config);
-    let findings = crate::rules::run_with_ignores(&models, &applied.sets, catalogue, config);
+    let applied = crate::model::apply::apply(loaded);
+    let mut findings = crate::rules::Collector::new(catalogue, config);
+    for set in &applied.sets {
+        findings.add(&crate::model::eg::build(set, catalogue, config), Some(set));
+    }
     ScanResult {
-        findings,
+        findings: findings.finish(),
         coverage: coverage(loaded, &applied),
     }
 }

@@ -88,10 +88,35 @@ fn run_inner(
     catalogue: &Catalogue,
     config: &RepoConfig,
 ) -> Vec<Finding> {
-    let cx = Cx { catalogue };
-    let mut merged: BTreeMap<(Span, RuleId), Finding> = BTreeMap::new();
+    let mut findings = Collector::new(catalogue, config);
     for (i, model) in models.iter().enumerate() {
-        let set = sets.and_then(|s| s.get(i));
+        findings.add(model, sets.and_then(|s| s.get(i)));
+    }
+    findings.finish()
+}
+
+/// Findings gathered one model at a time (a model may be dropped once added): one per (rule,
+/// deciding span), with the related locations and entry points of every model that found it.
+pub struct Collector<'a> {
+    catalogue: &'a Catalogue,
+    config: &'a RepoConfig,
+    merged: BTreeMap<(Span, RuleId), Finding>,
+}
+
+impl<'a> Collector<'a> {
+    pub fn new(catalogue: &'a Catalogue, config: &'a RepoConfig) -> Self {
+        Collector {
+            catalogue,
+            config,
+            merged: BTreeMap::new(),
+        }
+    }
+
+    /// Run every enabled rule over `model`; with `set` (the applied set it was built from),
+    /// ignore annotations apply (see [`run_with_ignores`]).
+    pub fn add(&mut self, model: &Model, set: Option<&AppliedSet>) {
+        let (catalogue, config) = (self.catalogue, self.config);
+        let cx = Cx { catalogue };
         for (id, check) in CHECKS {
             if !config.rule_enabled(*id) {
                 continue;
@@ -101,7 +126,7 @@ fn run_inner(
             for hit in hits {
                 let ignored = set.and_then(|s| ignore_reason(s, hit.resource.as_ref(), hit.rule));
                 let key = (hit.location, hit.rule);
-                match merged.get_mut(&key) {
+                match self.merged.get_mut(&key) {
                     Some(f) => {
                         for r in hit.related {
                             if !f.related.contains(&r) {
@@ -117,7 +142,7 @@ fn run_inner(
                     }
                     None => {
                         let default = catalogue.severity(hit.rule, hit.cause);
-                        merged.insert(
+                        self.merged.insert(
                             key,
                             Finding {
                                 rule: hit.rule,
@@ -136,13 +161,17 @@ fn run_inner(
             }
         }
     }
-    let mut findings: Vec<Finding> = merged.into_values().collect();
-    for f in &mut findings {
-        f.related
-            .sort_by(|a, b| (a.span, &a.message).cmp(&(b.span, &b.message)));
-        f.entry_points.sort();
+
+    /// The findings, sorted by file, position and rule.
+    pub fn finish(self) -> Vec<Finding> {
+        let mut findings: Vec<Finding> = self.merged.into_values().collect();
+        for f in &mut findings {
+            f.related
+                .sort_by(|a, b| (a.span, &a.message).cmp(&(b.span, &b.message)));
+            f.entry_points.sort();
+        }
+        findings
     }
-    findings
 }
 
 fn assumed_version(model: &Model) -> AssumedVersion {
