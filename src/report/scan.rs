@@ -9,7 +9,7 @@ use crate::findings::Finding;
 use crate::load::Loaded;
 
 /// What the scan could not look at, for the summary line.
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Coverage {
     pub files_parsed: usize,
     pub files_skipped: usize,

@@ -73,3 +73,29 @@ fn findings_are_deterministic() {
         assert_eq!(keys, sorted, "sorted, one finding per (span, rule)");
     }
 }
+
+#[test]
+fn the_scan_one_set_at_a_time_finds_what_all_models_at_once_find() {
+    for repo in corpus() {
+        let ws = Workspace::open(&repo, None).unwrap();
+        let loaded = ws.load(DEFAULT_MAX_FILE_SIZE).unwrap();
+        let streamed = ws_fix::scan::scan(&loaded, &ws.catalogue, &ws.config);
+        let (applied, models) = ws_fix::model::build(&loaded, &ws.catalogue, &ws.config);
+        let at_once =
+            ws_fix::rules::run_with_ignores(&models, &applied.sets, &ws.catalogue, &ws.config);
+        assert!(!at_once.is_empty(), "{}", repo.display());
+        assert_eq!(streamed.findings, at_once, "{}", repo.display());
+        let not_analysed: Vec<_> = applied
+            .sets
+            .iter()
+            .flat_map(|s| s.not_analysed.clone())
+            .collect();
+        let coverage = ws_fix::scan::coverage(
+            &loaded,
+            applied.not_applied.iter().map(String::as_str),
+            &not_analysed,
+            applied.sets.len(),
+        );
+        assert_eq!(streamed.coverage, coverage, "{}", repo.display());
+    }
+}

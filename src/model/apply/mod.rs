@@ -81,16 +81,25 @@ pub fn plain(loaded: &Loaded) -> AppliedSet {
 /// What a repo applies: one set per entry point (in path order), or one set of every
 /// manifest when the repo has none; and the manifest files that no set applies.
 pub fn apply(loaded: &Loaded) -> Applied {
+    let mut sets = Vec::new();
+    let not_applied = apply_each(loaded, |set| sets.push(set))
+        .into_iter()
+        .filter_map(|id| Some(loaded.by_id(id)?.path.clone()))
+        .collect();
+    Applied { sets, not_applied }
+}
+
+/// [`apply`] one set at a time: `each` gets every set as it is built, so that a caller that
+/// needs one set at a time (the scan) never holds them all. Returns the ids of the manifest
+/// files that no set applies.
+pub fn apply_each(loaded: &Loaded, mut each: impl FnMut(AppliedSet)) -> Vec<u32> {
     let index = index::RepoIndex::new(loaded);
     let mut ctx = context::Ctx::new(&index);
     let entries = entry::entry_points(&index);
     if entries.is_empty() {
-        return Applied {
-            sets: vec![set::all_manifests(&mut ctx)],
-            not_applied: Vec::new(),
-        };
+        each(set::all_manifests(&mut ctx));
+        return Vec::new();
     }
-    let mut sets = Vec::with_capacity(entries.len());
     for (fi, di) in entries {
         let file = &loaded.files[fi];
         let Some(entry) = item::Item::from_document(&file.documents[di]) else {
@@ -111,9 +120,9 @@ pub fn apply(loaded: &Loaded) -> Applied {
             Some(ns) => format!("{} {ns}/{}", entry.kind(), entry.name()),
             None => format!("{} {}", entry.kind(), entry.name()),
         };
-        sets.push(set::from_entry(&mut ctx, entry, siblings, label));
+        each(set::from_entry(&mut ctx, entry, siblings, label));
     }
-    let not_applied = loaded
+    loaded
         .files
         .iter()
         .filter(|f| !ctx.used.contains(&f.id))
@@ -122,7 +131,6 @@ pub fn apply(loaded: &Loaded) -> Applied {
                 .iter()
                 .any(|d| d.api_version().is_some() && d.kind().is_some())
         })
-        .map(|f| f.path.clone())
-        .collect();
-    Applied { sets, not_applied }
+        .map(|f| f.id)
+        .collect()
 }
