@@ -66,21 +66,21 @@ impl SourceFile {
         text: String,
         limits: &Limits,
     ) -> Result<SourceFile, SkipReason> {
-        Self::parse_with(id, path, text, limits, |_| {})
+        Self::parse_with(id, path.to_owned(), text, limits, |_, _| {})
     }
 
     /// Parse one text as file `id`, letting `keep` cut each document before it is frozen.
     fn parse_with(
         id: u32,
-        path: &str,
+        path: String,
         text: String,
         limits: &Limits,
-        mut keep: impl FnMut(&mut Document),
+        mut keep: impl FnMut(&str, &mut Document),
     ) -> Result<SourceFile, SkipReason> {
         let frozen = parse_file(&text, id, limits).and_then(|documents| {
             let mut frozen = Vec::with_capacity(documents.len());
             for mut doc in documents {
-                keep(&mut doc);
+                keep(&path, &mut doc);
                 frozen.push(FrozenDocument::freeze(&doc)?);
             }
             Ok(frozen)
@@ -88,7 +88,7 @@ impl SourceFile {
         match frozen {
             Ok(documents) => Ok(SourceFile {
                 id,
-                path: path.to_owned(),
+                path,
                 text: Text::Plain(text.into_boxed_str()),
                 lines: OnceLock::new(),
                 documents,
@@ -200,89 +200,113 @@ pub enum LoadError {
 /// Load every file of a snapshot.
 pub fn load(snapshot: &dyn Snapshot, options: &LoadOptions) -> Result<Loaded, LoadError> {
     let entries = snapshot.entries()?;
-    let chart_dirs = classify::chart_dirs(
+    let reasons: Vec<Option<SkipReason>> = {
+        let chart_dirs = classify::chart_dirs(
+            entries
+                .iter()
+                .filter(|e| e.state == EntryState::File)
+                .map(|e| e.path.as_str()),
+        );
         entries
             .iter()
-            .filter(|e| e.state == EntryState::File)
-            .map(|e| e.path.as_str()),
-    );
+            .map(|entry| skip_reason(entry, &chart_dirs, options))
+            .collect()
+    };
 
     let mut loaded = Loaded::default();
+    // Paths move from the listing into the files: the listing is gone before parsing starts.
     let mut to_read = Vec::new();
-    for entry in &entries {
-        let reason = match &entry.state {
-            EntryState::Ignored { by, dir } => Some(SkipReason::Ignored {
-                by: by.clone(),
-                dir: *dir,
-            }),
-            EntryState::Symlink { target, outside } => Some(SkipReason::Symlink {
-                target: target.clone(),
-                outside: *outside,
-            }),
-            EntryState::NotRegular => Some(SkipReason::NotRegular),
-            EntryState::Unreadable { message } => Some(SkipReason::Unreadable {
-                message: message.clone(),
-            }),
-            EntryState::File if options.ignore_paths.is_ignored(&entry.path, false) => {
-                Some(SkipReason::ConfigIgnored)
-            }
-            EntryState::File => classify::classify_path(&entry.path, &chart_dirs).or_else(|| {
-                (entry.size > options.max_file_size).then_some(SkipReason::TooLarge {
-                    size: entry.size,
-                    limit: options.max_file_size,
-                })
-            }),
-        };
+    for (entry, reason) in entries.into_iter().zip(reasons) {
         match reason {
             Some(reason) => loaded.skipped.push(Skipped {
-                path: entry.path.clone(),
+                path: entry.path,
                 reason,
             }),
-            None => to_read.push(entry.path.as_str()),
+            None => to_read.push(entry.path),
         }
     }
 
-    let results = read_and_parse_all(snapshot, &to_read, options);
+    let parts = read_and_parse_all(snapshot, to_read, options);
     // Held for the whole scan: no growth slack.
-    loaded.files.reserve_exact(results.len());
-    for result in results {
-        match result {
-            Ok(file) => loaded.files.push(file),
-            Err(skipped) => loaded.skipped.push(skipped),
-        }
+    loaded
+        .files
+        .reserve_exact(parts.iter().map(|(files, _)| files.len()).sum());
+    for (files, skipped) in parts {
+        loaded.files.extend(files);
+        loaded.skipped.extend(skipped);
     }
     loaded.files.sort_by(|a, b| a.path.cmp(&b.path));
     loaded.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(loaded)
 }
 
-/// Reads and parses files on every core, keeping the input order.
+/// Why an entry of the listing is not read, if it is not.
+fn skip_reason(
+    entry: &crate::snapshot::Entry,
+    chart_dirs: &std::collections::HashSet<&str>,
+    options: &LoadOptions,
+) -> Option<SkipReason> {
+    match &entry.state {
+        EntryState::Ignored { by, dir } => Some(SkipReason::Ignored {
+            by: by.clone(),
+            dir: *dir,
+        }),
+        EntryState::Symlink { target, outside } => Some(SkipReason::Symlink {
+            target: target.clone(),
+            outside: *outside,
+        }),
+        EntryState::NotRegular => Some(SkipReason::NotRegular),
+        EntryState::Unreadable { message } => Some(SkipReason::Unreadable {
+            message: message.clone(),
+        }),
+        EntryState::File if options.ignore_paths.is_ignored(&entry.path, false) => {
+            Some(SkipReason::ConfigIgnored)
+        }
+        EntryState::File => classify::classify_path(&entry.path, chart_dirs).or_else(|| {
+            (entry.size > options.max_file_size).then_some(SkipReason::TooLarge {
+                size: entry.size,
+                limit: options.max_file_size,
+            })
+        }),
+    }
+}
+
+/// The files parsed and skipped by one worker.
+type Part = (Vec<SourceFile>, Vec<Skipped>);
+
+/// Reads and parses files on every core; the parts keep the input order.
 fn read_and_parse_all(
     snapshot: &dyn Snapshot,
-    paths: &[&str],
+    paths: Vec<String>,
     options: &LoadOptions,
-) -> Vec<Result<SourceFile, Skipped>> {
-    let paths: Vec<(u32, &str)> = paths
-        .iter()
+) -> Vec<Part> {
+    let mut paths: Vec<(u32, String)> = paths
+        .into_iter()
         .enumerate()
-        .map(|(i, p)| (i as u32, *p))
+        .map(|(i, p)| (i as u32, p))
         .collect();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(paths.len().max(1));
     if workers <= 1 {
-        return read_and_parse_part(snapshot, &paths, options);
+        return vec![read_and_parse_part(snapshot, paths, options)];
     }
     let chunk = paths.len().div_ceil(workers);
+    let mut parts = Vec::with_capacity(workers);
+    while paths.len() > chunk {
+        let rest = paths.split_off(chunk);
+        parts.push(std::mem::replace(&mut paths, rest));
+    }
+    parts.push(paths);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = paths
-            .chunks(chunk)
+        let handles: Vec<_> = parts
+            .into_iter()
             .map(|part| scope.spawn(move || read_and_parse_part(snapshot, part, options)))
             .collect();
         handles
             .into_iter()
             // A worker that panicked would lose its files silently: re-raise instead.
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     })
 }
@@ -290,48 +314,41 @@ fn read_and_parse_all(
 /// Reads and parses files in order, packing their texts a block at a time.
 fn read_and_parse_part(
     snapshot: &dyn Snapshot,
-    part: &[(u32, &str)],
+    part: Vec<(u32, String)>,
     options: &LoadOptions,
-) -> Vec<Result<SourceFile, Skipped>> {
-    let mut out: Vec<Result<SourceFile, Skipped>> = Vec::with_capacity(part.len());
+) -> Part {
+    let (mut files, mut skipped) = (Vec::<SourceFile>::with_capacity(part.len()), Vec::new());
     let (mut unpacked_from, mut unpacked) = (0, 0);
     for (id, path) in part {
-        let result = read_and_parse(snapshot, *id, path, options);
-        if let Ok(file) = &result {
-            unpacked += file.size();
+        match read_and_parse(snapshot, id, path, options) {
+            Ok(file) => {
+                unpacked += file.size();
+                files.push(file);
+            }
+            Err(s) => skipped.push(s),
         }
-        out.push(result);
         if unpacked >= text::BLOCK {
-            pack(&mut out[unpacked_from..]);
-            (unpacked_from, unpacked) = (out.len(), 0);
+            text::pack(files[unpacked_from..].iter_mut().map(|f| &mut f.text));
+            (unpacked_from, unpacked) = (files.len(), 0);
         }
     }
-    pack(&mut out[unpacked_from..]);
-    out
-}
-
-/// Pack the texts of the parsed files of `results` into one block.
-fn pack(results: &mut [Result<SourceFile, Skipped>]) {
-    text::pack(
-        results
-            .iter_mut()
-            .filter_map(|r| r.as_mut().ok())
-            .map(|f| &mut f.text),
-    );
+    text::pack(files[unpacked_from..].iter_mut().map(|f| &mut f.text));
+    files.shrink_to_fit();
+    (files, skipped)
 }
 
 fn read_and_parse(
     snapshot: &dyn Snapshot,
     id: u32,
-    path: &str,
+    path: String,
     options: &LoadOptions,
 ) -> Result<SourceFile, Skipped> {
     let skip = |reason| Skipped {
-        path: path.to_owned(),
+        path: path.clone(),
         reason,
     };
     let bytes = snapshot
-        .read(path, options.max_file_size)
+        .read(&path, options.max_file_size)
         .map_err(|e| match e {
             ReadError::TooLarge { size, limit } => skip(SkipReason::TooLarge { size, limit }),
             ReadError::Io(message) => skip(SkipReason::Unreadable { message }),
@@ -341,12 +358,12 @@ fn read_and_parse(
         return Err(skip(SkipReason::Sops));
     }
     let full = options.full_trees;
-    SourceFile::parse_with(id, path, text, &options.limits, |doc| {
+    let result = SourceFile::parse_with(id, path.clone(), text, &options.limits, |path, doc| {
         if !full {
             crate::model::apply::retain::document(path, doc);
         }
-    })
-    .map_err(skip)
+    });
+    result.map_err(skip)
 }
 
 /// Text of a file: UTF-8 (with or without a BOM), else the reason it is not text.
