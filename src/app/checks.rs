@@ -19,6 +19,7 @@ use std::fmt::Write;
 
 use super::publish::Scanned;
 use super::{App, AppError};
+use crate::catalogue::FixKind;
 use crate::config::Conclusion;
 use crate::events::{CHECK_RUN_NAME, RepoRef};
 use crate::findings::Finding;
@@ -153,20 +154,22 @@ impl App {
         head_sha: &str,
         full_scan: bool,
     ) -> Result<Option<CheckResult>, AppError> {
-        let (base, _) = self.scan_commit(r, &cmp.merge_base, &[]).await?;
-        if base.config.paused || !base.config.checks.enabled {
-            return Ok(None);
-        }
         let same_inputs = !full_scan
             && cmp
                 .files
                 .as_ref()
                 .is_some_and(|files| !files.iter().any(|p| super::relevant(p)));
+        // The base's fixes are needed only when it stands for the head too.
+        let base_fixes: Option<&[FixKind]> = if same_inputs { Some(&[]) } else { None };
+        let (base, _) = self.scan_commit(r, &cmp.merge_base, base_fixes).await?;
+        if base.config.paused || !base.config.checks.enabled {
+            return Ok(None);
+        }
         let scanned_head;
         let head = if same_inputs {
             &base
         } else {
-            scanned_head = self.scan_commit(r, head_sha, &[]).await?.0;
+            scanned_head = self.scan_commit(r, head_sha, Some(&[])).await?.0;
             &scanned_head
         };
         Ok(Some(result(&base, head, &cmp.merge_base)))

@@ -31,7 +31,7 @@ impl App {
         let info = r.info().await?;
         let min = match r.branch_sha(&info.default_branch).await? {
             Some(sha) => {
-                self.scan_commit(&r, &sha, &[])
+                self.scan_commit(&r, &sha, None)
                     .await?
                     .0
                     .config
@@ -115,7 +115,7 @@ impl App {
                         (sha, format!("`{}`", info.default_branch))
                     }
                 };
-                let (scanned, _) = self.scan_commit(&r, &sha, &[]).await?;
+                let (scanned, _) = self.scan_commit(&r, &sha, Some(&[])).await?;
                 if *command == Command::Scan {
                     format!(
                         "Findings on {what}:\n\n{}",

@@ -73,12 +73,14 @@ pub(super) struct Scanned {
 }
 
 impl App {
-    /// Reads `sha` (default: the default branch's head) and scans it.
+    /// Reads `sha` and scans it; with `fixes`, also plans the fixes of those kinds (all kinds
+    /// when empty). A scan without fixes (a check run's base) builds each model once and
+    /// verifies nothing.
     pub(super) async fn scan_commit(
         &self,
         r: &Repo<'_>,
         sha: &str,
-        only: &[FixKind],
+        fixes: Option<&[FixKind]>,
     ) -> Result<(Scanned, String), AppError> {
         let started = std::time::Instant::now();
         let commit = r.commit(sha).await?;
@@ -106,8 +108,17 @@ impl App {
             ..LoadOptions::default()
         };
         let loaded = load::load(&snap, &options).map_err(|e| AppError::Load(e.to_string()))?;
-        let fixes = crate::fix::plan(&snap, &loaded, &options, &catalogue, &config, only);
-        let findings = crate::scan::scan(&loaded, &catalogue, &config).findings;
+        let (fixes, findings) = match fixes {
+            Some(only) => {
+                let fixes = crate::fix::plan(&snap, &loaded, &options, &catalogue, &config, only);
+                let findings = fixes.findings.clone();
+                (fixes, findings)
+            }
+            None => {
+                let findings = crate::scan::scan(&loaded, &catalogue, &config).findings;
+                (crate::fix::Fixes::default(), findings)
+            }
+        };
         let prs = crate::report::pr::pull_requests(&fixes.plans, &loaded, &catalogue, &[]);
         self.count_scan(started.elapsed(), &findings);
         Ok((
@@ -147,7 +158,7 @@ impl App {
                 None => return Ok(report),
             },
         };
-        let (scanned, base_tree) = self.scan_commit(&r, &base, only).await?;
+        let (scanned, base_tree) = self.scan_commit(&r, &base, Some(only)).await?;
         if scanned.config.paused {
             return Ok(report);
         }

@@ -129,6 +129,9 @@ pub struct Declined {
 pub struct Fixes {
     pub plans: Vec<Plan>,
     pub declined: Vec<Declined>,
+    /// Every finding of the scan the plans were made from (ignored ones marked), as
+    /// [`crate::scan::scan`] reports them.
+    pub findings: Vec<Finding>,
 }
 
 /// What a planner produces before verification.
@@ -293,7 +296,11 @@ pub fn plan(
             p.version = version.clone();
         }
     }
-    Fixes { plans, declined }
+    Fixes {
+        plans,
+        declined,
+        findings,
+    }
 }
 
 /// Every planner's drafts (non-empty, enabled, selected), and what they declined.

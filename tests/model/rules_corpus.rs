@@ -85,6 +85,17 @@ fn the_scan_one_set_at_a_time_finds_what_all_models_at_once_find() {
             ws_fix::rules::run_with_ignores(&models, &applied.sets, &ws.catalogue, &ws.config);
         assert!(!at_once.is_empty(), "{}", repo.display());
         assert_eq!(streamed.findings, at_once, "{}", repo.display());
+        // The fixer plans from the same findings (the App takes them from its plan).
+        let options = ws.load_options(DEFAULT_MAX_FILE_SIZE);
+        let fixes = ws_fix::fix::plan(
+            &ws.snapshot,
+            &loaded,
+            &options,
+            &ws.catalogue,
+            &ws.config,
+            &[],
+        );
+        assert_eq!(fixes.findings, at_once, "{}", repo.display());
         let not_analysed: Vec<_> = applied
             .sets
             .iter()
