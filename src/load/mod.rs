@@ -66,17 +66,18 @@ impl SourceFile {
         text: String,
         limits: &Limits,
     ) -> Result<SourceFile, SkipReason> {
-        Self::parse_with(id, path.to_owned(), text, limits, |_, _| {})
+        Self::parse_with(id, path.to_owned(), text, limits, |_, _| {}).map_err(|(_, r)| r)
     }
 
-    /// Parse one text as file `id`, letting `keep` cut each document before it is frozen.
+    /// Parse one text as file `id`, letting `keep` cut each document before it is frozen;
+    /// `Err` gives the path back with the reason the file is skipped.
     fn parse_with(
         id: u32,
         path: String,
         text: String,
         limits: &Limits,
         mut keep: impl FnMut(&str, &mut Document),
-    ) -> Result<SourceFile, SkipReason> {
+    ) -> Result<SourceFile, (String, SkipReason)> {
         let frozen = parse_file(&text, id, limits).and_then(|documents| {
             let mut frozen = Vec::with_capacity(documents.len());
             for mut doc in documents {
@@ -93,7 +94,7 @@ impl SourceFile {
                 lines: OnceLock::new(),
                 documents,
             }),
-            Err(e) => Err(yaml_skip(&e, &text)),
+            Err(e) => Err((path, yaml_skip(&e, &text))),
         }
     }
 
@@ -343,27 +344,28 @@ fn read_and_parse(
     path: String,
     options: &LoadOptions,
 ) -> Result<SourceFile, Skipped> {
-    let skip = |reason| Skipped {
-        path: path.clone(),
-        reason,
+    let text = match snapshot.read(&path, options.max_file_size) {
+        Ok(bytes) => decode(bytes).and_then(|text| {
+            if is_sops(&text) {
+                Err(SkipReason::Sops)
+            } else {
+                Ok(text)
+            }
+        }),
+        Err(ReadError::TooLarge { size, limit }) => Err(SkipReason::TooLarge { size, limit }),
+        Err(ReadError::Io(message)) => Err(SkipReason::Unreadable { message }),
     };
-    let bytes = snapshot
-        .read(&path, options.max_file_size)
-        .map_err(|e| match e {
-            ReadError::TooLarge { size, limit } => skip(SkipReason::TooLarge { size, limit }),
-            ReadError::Io(message) => skip(SkipReason::Unreadable { message }),
-        })?;
-    let text = decode(bytes).map_err(skip)?;
-    if is_sops(&text) {
-        return Err(skip(SkipReason::Sops));
-    }
+    let text = match text {
+        Ok(text) => text,
+        Err(reason) => return Err(Skipped { path, reason }),
+    };
     let full = options.full_trees;
-    let result = SourceFile::parse_with(id, path.clone(), text, &options.limits, |path, doc| {
+    SourceFile::parse_with(id, path, text, &options.limits, |path, doc| {
         if !full {
             crate::model::apply::retain::document(path, doc);
         }
-    });
-    result.map_err(skip)
+    })
+    .map_err(|(path, reason)| Skipped { path, reason })
 }
 
 /// Text of a file: UTF-8 (with or without a BOM), else the reason it is not text.

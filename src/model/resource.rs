@@ -56,7 +56,7 @@ pub struct Resource {
 impl Resource {
     /// The API group (empty for the core group).
     pub fn group(&self) -> &str {
-        self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+        crate::yaml::group_of(&self.api_version)
     }
 
     pub fn key(&self) -> ResourceKey {

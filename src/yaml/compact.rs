@@ -84,15 +84,6 @@ impl Tree {
     pub fn root(&self) -> NodeRef<'_> {
         NodeRef { tree: self, i: 0 }
     }
-
-    /// Number of nodes.
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
 }
 
 struct Freezer {
@@ -408,7 +399,7 @@ impl FrozenDocument {
 
     /// Number of nodes.
     pub fn nodes(&self) -> usize {
-        self.tree.as_ref().map_or(0, Tree::len)
+        self.tree.as_ref().map_or(0, |t| t.slots.len())
     }
 
     fn top_str(&self, key: &str) -> Option<&str> {

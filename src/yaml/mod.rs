@@ -12,7 +12,7 @@ mod node;
 mod scalar;
 
 pub use build::{Document, Limits, YamlError, group_of, parse_file, parse_root, parse_stream};
-pub use compact::{FrozenDocument, MAX_LEN, NodeRef, Tree};
+pub use compact::{FrozenDocument, MAX_LEN, NodeRef};
 pub use lines::{LineCol, LineIndex};
 pub use node::{Map, Meta, Node, Seq, Span, Value};
 pub use scalar::{Resolved, Scalar, ScalarStyle};
